@@ -1,0 +1,212 @@
+"""The exercise checker: `q.check(answer)`, `q.hint()`, `q.solution()`.
+
+Every check ends in one of three outcomes: correct, incorrect (with a message that says
+what went wrong), or not attempted yet (the answer still raises NotImplementedError).
+A learner's exception becomes a message, never a traceback from the checker.
+
+A check is a function that receives the learner's answer, runs it against the lab, and
+raises `Incorrect("...")` when it finds a mistake; it returns a short success message.
+It calls the learner's code through `call(...)` (or `await acall(...)`), which turns the
+learner's exceptions into outcomes. A check may be `async`: it then runs on an event loop
+of its own in a worker thread, so `q.check(...)` works in a cell whose loop is running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import inspect
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+MIME = "application/vnd.httplab.check+json"
+
+
+class Outcome(StrEnum):
+    CORRECT = "correct"
+    INCORRECT = "incorrect"
+    NOT_ATTEMPTED = "not attempted"
+
+
+class Incorrect(Exception):
+    """Raised by a check: the answer is wrong, and the message says how."""
+
+
+class NotAttempted(Exception):
+    """Raised when the learner's answer is still the stub."""
+
+
+_LOOK = {
+    Outcome.CORRECT: ("✅", "Correct", "#1b5e20", "#e8f5e9"),
+    Outcome.INCORRECT: ("❌", "Incorrect", "#b71c1c", "#ffebee"),
+    Outcome.NOT_ATTEMPTED: ("✏️", "Not attempted yet", "#0d47a1", "#e3f2fd"),
+}
+
+
+@dataclass(frozen=True)
+class Result:
+    """The outcome of one check, shown nicely in a notebook."""
+
+    exercise: str
+    outcome: Outcome
+    message: str
+
+    @property
+    def correct(self) -> bool:
+        return self.outcome is Outcome.CORRECT
+
+    def __str__(self) -> str:
+        icon, label, _, _ = _LOOK[self.outcome]
+        return f"{icon} {label} ({self.exercise}): {self.message}"
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        icon, label, colour, background = _LOOK[self.outcome]
+        shown = (
+            f'<div style="border-left:4px solid {colour};background:{background};'
+            f'padding:6px 10px;color:{colour}"><b>{icon} {label}</b> '
+            f"({html.escape(self.exercise)}): {html.escape(self.message)}</div>"
+        )
+        record = {"exercise": self.exercise, "outcome": self.outcome.value, "message": self.message}
+        return {"text/plain": str(self), "text/html": shown, MIME: record}
+
+
+def call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call the learner's function; its exceptions become outcomes, not tracebacks."""
+    _require_callable(function)
+    try:
+        result = function(*args, **kwargs)
+        if inspect.isawaitable(result):
+            if inspect.iscoroutine(result):
+                result.close()  # never awaited: close it so Python does not warn
+            raise Incorrect(
+                f"{_name(function)} returned a coroutine: write it with `def`, not `async def`"
+            )
+        return result
+    except (Incorrect, NotAttempted):
+        raise
+    except NotImplementedError:
+        raise NotAttempted from None
+    except Exception as exc:  # the learner's mistake, reported as a message
+        raise Incorrect(f"{_signature(function, args)} raised {_describe(exc)}") from None
+
+
+async def acall(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Await the learner's async function; its exceptions become outcomes."""
+    _require_callable(function)
+    try:
+        result = function(*args, **kwargs)
+        if not inspect.isawaitable(result):
+            raise Incorrect(f"{_name(function)} must be a coroutine function: use `async def`")
+        return await result
+    except (Incorrect, NotAttempted):
+        raise
+    except NotImplementedError:
+        raise NotAttempted from None
+    except Exception as exc:
+        raise Incorrect(f"{_signature(function, args)} raised {_describe(exc)}") from None
+
+
+def _require_callable(function: Any) -> None:
+    if not callable(function):
+        raise Incorrect(f"pass your function itself, not {type(function).__name__} {function!r}")
+
+
+def _name(function: Callable[..., Any]) -> str:
+    return getattr(function, "__name__", repr(function))
+
+
+def _signature(function: Callable[..., Any], args: tuple[Any, ...]) -> str:
+    shown = ", ".join(_short(arg) for arg in args)
+    return f"{_name(function)}({shown})"
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def _run_in_thread(coroutine: Awaitable[Any]) -> Any:
+    """Run a coroutine to completion on a fresh event loop in a worker thread."""
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["value"] = asyncio.run(coroutine)  # type: ignore[arg-type]
+        except BaseException as exc:
+            box["error"] = exc
+
+    worker = threading.Thread(target=run, name="httplab-check")
+    worker.start()
+    worker.join()
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")
+
+
+class Text(str):
+    """A string shown without quotes in a notebook."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+class Exercise:
+    """One exercise: a check, progressive hints, and where its worked solution is."""
+
+    registry: list[Exercise] = []
+
+    def __init__(
+        self,
+        key: str,
+        title: str,
+        check: Callable[..., str | Awaitable[str]],
+        hints: list[str],
+        solution: str,
+    ) -> None:
+        self.key = key
+        self.title = title
+        self._check = check
+        self.hints = hints
+        self.solution_notebook = solution
+        Exercise.registry.append(self)
+
+    def check(self, *answer: Any) -> Result:
+        """Run the check on your answer (usually your function) against the lab."""
+        try:
+            if not answer:
+                raise Incorrect("pass your answer to check(), e.g. q1.check(my_function)")
+            message = self._check(*answer)
+            if inspect.isawaitable(message):
+                message = _run_in_thread(message)
+            return Result(self.key, Outcome.CORRECT, message)
+        except NotAttempted:
+            return Result(
+                self.key,
+                Outcome.NOT_ATTEMPTED,
+                "replace `raise NotImplementedError()` with your code, then run the cell again",
+            )
+        except Incorrect as wrong:
+            return Result(self.key, Outcome.INCORRECT, str(wrong))
+
+    def hint(self, number: int = 1) -> Text:
+        """Hint number 1, 2, ... (each says a little more)."""
+        count = len(self.hints)
+        if not 1 <= number <= count:
+            return Text(f"There are {count} hints for {self.key}: hint(1) to hint({count}).")
+        return Text(f"Hint {number}/{count} for {self.key}: {self.hints[number - 1]}")
+
+    def solution(self) -> Text:
+        """Where the worked solution is."""
+        where = f"solutions/{self.solution_notebook}"
+        return Text(f"The worked solution of {self.key} ({self.title}) is in {where}.")
+
+    def __repr__(self) -> str:
+        return f"<Exercise {self.key}: {self.title}>"

@@ -1,0 +1,1 @@
+"""Notebook tools: refresh stored outputs, generate exercises/, write navigation, benchmark."""

@@ -1,0 +1,127 @@
+"""`httplab`: the course's maintenance commands.
+
+httplab nav [NOTEBOOK...]      write navigation cells, lesson 00's map, the README syllabus
+httplab exercises [NOTEBOOK...]
+                               generate exercises/ from solutions/
+httplab refresh [NOTEBOOK...]  write navigation, re-execute lessons and solutions (or only
+                               those named) and store their outputs, generate exercises/
+httplab check                  fail if exercises/ or navigation are out of date
+httplab bench [--twice] [--suite] [NOTEBOOK...]
+                               print each notebook's run time (and the test suite's)
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from . import execute, navigation, student
+from .course import EXERCISES, LESSONS, SOLUTIONS, find_root
+
+
+def _relative(paths: list[Path], root: Path) -> str:
+    return ", ".join(str(p.relative_to(root)) for p in paths) or "nothing"
+
+
+def _notebooks(root: Path, names: list[str], folders: tuple[str, ...]) -> list[Path]:
+    if names:
+        return [Path(name).resolve() for name in names]
+    return [
+        path for folder in folders for path in sorted((root / folder).glob("[0-9][0-9]-*.ipynb"))
+    ]
+
+
+def _only(args: argparse.Namespace) -> set[Path] | None:
+    names = getattr(args, "notebooks", None)
+    return {Path(name).resolve() for name in names} if names else None
+
+
+def cmd_nav(root: Path, args: argparse.Namespace) -> int:
+    print("navigation written:", _relative(navigation.write_all(root, _only(args)), root))
+    return 0
+
+
+def cmd_exercises(root: Path, args: argparse.Namespace) -> int:
+    print("exercises written:", _relative(student.write_all(root, _only(args)), root))
+    return 0
+
+
+def cmd_refresh(root: Path, args: argparse.Namespace) -> int:
+    """Named notebooks only (and the README) when names are given, so that two people
+    refreshing different lessons at once do not overwrite each other's notebooks."""
+    cmd_nav(root, args)
+    for path in _notebooks(root, args.notebooks, (LESSONS, SOLUTIONS)):
+        print(f"{path.relative_to(root)}: {execute.refresh(path):.1f} s", flush=True)
+    cmd_exercises(root, args)
+    return 0
+
+
+def cmd_check(root: Path, args: argparse.Namespace) -> int:
+    problems = [p for p, text in navigation.expected(root).items() if p.read_text("utf-8") != text]
+    problems += student.stale(root)
+    for path in problems:
+        print(f"out of date: {path.relative_to(root)}")
+    if problems:
+        print("run `httplab nav` and `httplab exercises` (or `httplab refresh`)")
+    return 1 if problems else 0
+
+
+def cmd_bench(root: Path, args: argparse.Namespace) -> int:
+    import httplab
+
+    started = time.perf_counter()
+    httplab.start()
+    cold = time.perf_counter() - started
+    started = time.perf_counter()
+    httplab.start()
+    warm = time.perf_counter() - started
+    httplab.stop()
+    print(f"practice lab start: {cold * 1000:.0f} ms cold, {warm * 1000:.3f} ms when running")
+    passes = 2 if args.twice else 1
+    header = "run 1 (s)  run 2 (s)" if args.twice else "time (s)"
+    print(f"{'notebook':<45} {header}")
+    total = 0.0
+    for path in _notebooks(root, args.notebooks, (LESSONS, SOLUTIONS, EXERCISES)):
+        _, seconds = execute.run(path, passes)
+        total += sum(seconds)
+        shown = "  ".join(f"{s:9.2f}" for s in seconds)
+        print(f"{str(path.relative_to(root)):<45} {shown}", flush=True)
+    print(f"{'all notebooks, one after another':<45} {total:9.2f}")
+    if args.suite:
+        started = time.perf_counter()
+        code = subprocess.call([sys.executable, "-m", "pytest", "-q"], cwd=root)
+        print(f"{'test suite (pytest, wall clock)':<45} {time.perf_counter() - started:9.2f}")
+        return code
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="httplab", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    nav = commands.add_parser("nav", help="write navigation cells and the syllabus")
+    nav.add_argument("notebooks", nargs="*")
+    exercises = commands.add_parser("exercises", help="generate exercises/ from solutions/")
+    exercises.add_argument("notebooks", nargs="*")
+    refresh = commands.add_parser("refresh", help="re-execute notebooks and store outputs")
+    refresh.add_argument("notebooks", nargs="*")
+    commands.add_parser("check", help="fail if generated files are out of date")
+    bench = commands.add_parser("bench", help="time every notebook")
+    bench.add_argument("notebooks", nargs="*")
+    bench.add_argument("--twice", action="store_true", help="Run All twice in one kernel")
+    bench.add_argument("--suite", action="store_true", help="also time the whole test suite")
+    args = parser.parse_args(argv)
+    handler = {
+        "nav": cmd_nav,
+        "exercises": cmd_exercises,
+        "refresh": cmd_refresh,
+        "check": cmd_check,
+        "bench": cmd_bench,
+    }[args.command]
+    return handler(find_root(), args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""Execute notebooks: refresh their stored outputs, or time them."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+from .course import read, write
+
+CELL_TIMEOUT = 120
+
+
+def _client(notebook: nbformat.NotebookNode, path: Path) -> NotebookClient:
+    return NotebookClient(
+        notebook,
+        timeout=CELL_TIMEOUT,
+        kernel_name="python3",
+        record_timing=False,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+
+
+def run(path: Path, passes: int = 1) -> tuple[nbformat.NotebookNode, list[float]]:
+    """Run every cell `passes` times in ONE kernel (like Run All, then Run All again).
+
+    Returns the notebook with the outputs of the last pass and the seconds each pass took.
+    A cell that raises stops the run (CellExecutionError), unless it is tagged
+    `raises-exception`.
+    """
+    notebook = read(path)
+    client = _client(notebook, path)
+    seconds = []
+    with client.setup_kernel():
+        for _ in range(passes):
+            started = time.perf_counter()
+            for index, cell in enumerate(notebook.cells):
+                client.execute_cell(cell, index)
+            seconds.append(time.perf_counter() - started)
+    return notebook, seconds
+
+
+def refresh(path: Path) -> float:
+    """Re-execute a notebook and store its outputs in place; return the seconds it took."""
+    notebook, seconds = run(path)
+    write(notebook, path)
+    return seconds[0]
