@@ -193,7 +193,12 @@ def serve_aiohttp(
         application = app() if callable(app) and not isinstance(app, web.Application) else app
         if asyncio.iscoroutine(application):
             application = await application
-        runner = web.AppRunner(application, access_log=None, handle_signals=False)
+        runner = web.AppRunner(
+            application,
+            access_log=None,
+            handle_signals=False,
+            logger=_quiet_logger("httplab.aiohttp"),  # unparsable requests: no traceback
+        )
         await runner.setup()
         sock = bind_socket(host, port)
         site = web.SockSite(runner, sock, ssl_context=tls.server_context() if https else None)

@@ -63,3 +63,16 @@ def test_the_lab_writes_nothing(capfd):
     requests.post(f"{lab.api}/api/users", data="{not json", timeout=5)
     out, err = capfd.readouterr()
     assert out == "" and err == ""
+
+
+def test_an_unparsable_request_gets_a_400_and_the_lab_keeps_serving(capfd):
+    import socket
+
+    lab = httplab.start()
+    host, port = lab.api.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(b"GET /api/users HTTP/1.1\r\nHost: x\r\nthis line has no colon\r\n\r\n")
+        assert b" 400 Bad Request" in sock.recv(100)
+    assert requests.get(f"{lab.api}/api/users/1", timeout=5).status_code == 200
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""

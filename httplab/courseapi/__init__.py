@@ -1,12 +1,13 @@
 """The course API: one aiohttp application with every endpoint the lessons and exercises use.
 
-Start it with ``web.run_app(create_app(), port=8080)``; tests use ``create_app()`` directly.
-Each call builds an independent app with fresh, deterministic seed data.
+Notebooks reach it as ``httplab.start().api``; ``web.run_app(create_app(), port=8080)`` serves
+it on its own. Each ``create_app()`` call builds an independent app with fresh, deterministic
+seed data.
 
 Conventions
 ===========
 
-* Request bodies are JSON objects of at most 1 MiB (larger: 413). Fields a endpoint does not
+* Request bodies are JSON objects of at most 1 MiB (larger: 413). Fields an endpoint does not
   know are ignored. Malformed JSON or a body that is not an object: 400. Missing or invalid
   fields: 422 with ``"fields": {"email": "must contain @", ...}``.
 * Every error, aiohttp's own 404/405/413 included, is JSON:
@@ -40,11 +41,12 @@ OPTIONS  /api/users              204, ``Allow: GET, HEAD, OPTIONS, POST``.
 GET      /api/users/{id}         The user with a strong ``ETag``; 304 with no body if
                                  ``If-None-Match`` names it (or is ``*``). Unknown or
                                  non-integer id: 404.
-PUT      /api/users/{id}         Replace name and email (both required): 200, the user.
-PATCH    /api/users/{id}         Change some of name, email: 200, the user.
+PUT      /api/users/{id}         Replace name and email (both required): 200, the user with its
+                                 new ``ETag``. 409 if the e-mail belongs to another user.
+PATCH    /api/users/{id}         Change some of name, email (same checks): 200, the user.
 DELETE   /api/users/{id}         Delete the user and their orders: 204 (again: 404).
 OPTIONS  /api/users/{id}         204, ``Allow: DELETE, GET, HEAD, OPTIONS, PATCH, PUT``.
-GET      /api/users/{id}/orders  ``{"data": [order...]}``, that user's orders.
+GET      /api/users/{id}/orders  ``{"data": [order...]}``, that user's orders. Unknown user: 404.
 POST     /api/users/{id}/orders  ``{"item": non-blank str, "quantity": int >= 1}``: 201, the
                                  order, ``Location: /api/orders/{oid}``.
 GET      /api/orders/{oid}       One order.
@@ -78,7 +80,8 @@ Accounts: ``alice``/``wonderland`` (role "user") and ``admin``/``letmein`` (role
 =======  ======================  ===============================================================
 Method   Path                    What it does
 =======  ======================  ===============================================================
-POST     /api/login              username and password as JSON or form fields: 200
+POST     /api/login              username and password as a JSON object, or as form fields
+                                 (urlencoded or multipart Content-Type): 200
                                  ``{"username"}`` and ``Set-Cookie: session=<token>; HttpOnly;
                                  Path=/; SameSite=Lax``. Wrong credentials: 401.
 POST     /api/logout             Forget the session and expire the cookie: 204.
@@ -104,8 +107,9 @@ GET      /api/stats/{client}     ``{"client", "requests", "connections",
                                  "requests_per_connection": [n, ...], "in_flight",
                                  "peak_concurrency", "log": [{"method", "path", "status"}]}``
                                  (the last 200 requests). A connection is one TCP connection;
-                                 the list is in order of first use. Requests to /api/stats/
-                                 are not counted. Unknown client: all zeros.
+                                 the list is in order of first use. An open WebSocket counts
+                                 as a request in flight. Requests to /api/stats/ are not
+                                 counted. Unknown client: all zeros.
 DELETE   /api/stats/{client}     Forget that client's stats: 204.
 =======  ======================  ===============================================================
 
@@ -121,8 +125,9 @@ GET      /api/flaky              ``?failures=2&retry_after=1&key=default`` (fail
                                  calls get 503 with ``Retry-After: <retry_after>``, later ones
                                  200 ``{"attempts": n, "failures": failures}`` (n counts every
                                  call).
-GET      /api/limited            ``?capacity=5&per_second=1.0`` (1..1000, >0..1000, fixed when
-                                 the client's bucket is created): 200 ``{"remaining": n}`` with
+GET      /api/limited            ``?capacity=5&per_second=1.0`` (capacity 1..1000, per_second
+                                 > 0 and <= 1000; both fixed when the client's bucket is
+                                 created): 200 ``{"remaining": n}`` with
                                  ``RateLimit-Limit`` and ``RateLimit-Remaining``; no token left:
                                  429 with ``Retry-After`` (whole seconds, >= 1).
 GET      /api/crash              Raises RuntimeError: 500 ``{"status": 500, "error": "Internal

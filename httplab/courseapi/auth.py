@@ -54,7 +54,8 @@ AUTH = web.AppKey("auth", AuthStore)
 def _password_ok(username: str, password: str) -> bool:
     """Compare in constant time, so response timing does not leak the password."""
     account = ACCOUNTS.get(username)
-    return account is not None and hmac.compare_digest(account.password.encode(), password.encode())
+    given = password.encode("utf-8", "surrogatepass")  # JSON may carry lone surrogates
+    return account is not None and hmac.compare_digest(account.password.encode(), given)
 
 
 async def _login_fields(request: web.Request) -> Mapping[str, Any]:
@@ -63,7 +64,7 @@ async def _login_fields(request: web.Request) -> Mapping[str, Any]:
         return await read_json_object(request)
     try:
         return await request.post()
-    except ValueError as exc:  # e.g. multipart without a boundary
+    except (ValueError, LookupError) as exc:  # e.g. no multipart boundary, unknown charset
         raise ApiError(400, f"the form body could not be parsed: {exc}") from None
 
 

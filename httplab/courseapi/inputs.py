@@ -84,6 +84,7 @@ def query_float(
 
 
 def _reject_constant(name: str) -> None:
+    """Refuse NaN and Infinity, which Python's json accepts but JSON does not have."""
     raise ValueError(f"{name} is not valid JSON")
 
 
@@ -106,7 +107,7 @@ async def read_json_object(request: web.Request) -> dict[str, Any]:
 
 def validate(
     body: Mapping[str, Any], checks: Mapping[str, Check], *, partial: bool = False
-) -> dict:
+) -> dict[str, Any]:
     """Check the fields named in `checks` and return their values; 422 with `fields` if any fail.
 
     With ``partial=True`` (PATCH) absent fields are fine; otherwise they are required.

@@ -10,6 +10,7 @@ import asyncio
 import weakref
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -38,7 +39,8 @@ class ClientStats:
     peak_concurrency: int = 0
     log: deque[tuple[str, str, int]] = field(default_factory=lambda: deque(maxlen=LOG_LENGTH))
 
-    def as_json(self, client: str) -> dict:
+    def as_json(self, client: str) -> dict[str, Any]:
+        """The stats as GET /api/stats/{client} shows them."""
         return {
             "client": client,
             "requests": self.requests,

@@ -84,6 +84,7 @@ USERS = web.AppKey("users", UserStore)
 
 
 def _find_user(request: web.Request) -> User:
+    """The user named by {id} in the path; 404 if there is none."""
     raw_id = request.match_info["id"]
     user = request.app[USERS].users.get(parse_id(raw_id))
     if user is None:
