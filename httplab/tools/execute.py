@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import time
 from pathlib import Path
 
@@ -33,7 +34,8 @@ def run(path: Path, passes: int = 1) -> tuple[nbformat.NotebookNode, list[float]
     notebook = read(path)
     client = _client(notebook, path)
     seconds = []
-    with client.setup_kernel():
+    # the kernel process's own log (not cell output) stays out of the terminal
+    with client.setup_kernel(stderr=subprocess.DEVNULL):
         for _ in range(passes):
             started = time.perf_counter()
             for index, cell in enumerate(notebook.cells):
