@@ -1,0 +1,303 @@
+"""Lesson 01's checks: each fails on the stub and on known-wrong answers, passes on the solution."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from nbcode import load
+
+from httplab.checks import Outcome
+from httplab.exercises import lesson01
+from httplab.exercises.lesson01 import q1, q2, q3
+
+NOTEBOOK = "01-anatomy-of-http.ipynb"
+
+
+def solution(name):
+    return load("solutions", NOTEBOOK, name)
+
+
+# --- the solution passes, the stub is "not attempted" ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("exercise", "name"),
+    [(q1, "fetch_raw"), (q2, "parse_response"), (q3, "parse_chunked_response")],
+)
+def test_solution_passes(exercise, name):
+    result = exercise.check(solution(name))
+    assert result.outcome is Outcome.CORRECT, result.message
+
+
+@pytest.mark.parametrize(
+    ("exercise", "name"),
+    [(q1, "fetch_raw"), (q2, "parse_response"), (q3, "parse_chunked_response")],
+)
+def test_stub_is_not_attempted(exercise, name):
+    result = exercise.check(load("exercises", NOTEBOOK, name))
+    assert result.outcome is Outcome.NOT_ATTEMPTED
+
+
+def test_the_reference_parser_agrees_with_requests():
+    """The checks' truth (h11) decodes a chunked body as requests does."""
+    import requests
+
+    lab = lesson01._lab.start()
+    target = "/stream-bytes/3000?chunk_size=1000&seed=7"
+    raw = lesson01.fetch(lab.httpbin, target)
+    assert b"Transfer-Encoding: chunked" in raw
+    status, headers, body = lesson01.reference_parse(raw)
+    assert status == 200 and headers["transfer-encoding"] == "chunked"
+    assert body == requests.get(f"{lab.httpbin}{target}", timeout=5).content
+
+
+# --- q1: known-wrong ways to fetch ---------------------------------------------------------
+
+
+def _send(host, port, request, timeout=5, reads=None):
+    with socket.create_connection((host, port), timeout=timeout) as sock:
+        sock.sendall(request.encode("ascii"))
+        if reads == 1:
+            return sock.recv(65536)
+        pieces = []
+        while piece := sock.recv(4096):
+            pieces.append(piece)
+    return b"".join(pieces)
+
+
+def without_host(host, port, target):
+    return _send(host, port, f"GET {target} HTTP/1.1\r\nConnection: close\r\n\r\n")
+
+
+def without_connection_close(host, port, target):
+    return _send(host, port, f"GET {target} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n", timeout=1)
+
+
+def one_recv(host, port, target):
+    request = f"GET {target} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n"
+    return _send(host, port, request, reads=1)
+
+
+def decoded(host, port, target):
+    request = f"GET {target} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n"
+    return _send(host, port, request).decode("latin-1")
+
+
+def path_only(host, port, target):
+    path = target.split("?")[0]
+    request = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n"
+    return _send(host, port, request)
+
+
+def with_head(host, port, target):
+    request = f"HEAD {target} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n"
+    return _send(host, port, request)
+
+
+def body_only(host, port, target):
+    request = f"GET {target} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n"
+    return _send(host, port, request).partition(b"\r\n\r\n")[2]
+
+
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        (without_host, "the server answered 'HTTP/1.0 400 Bad Request' (Missing 'Host' header"),
+        (without_connection_close, "raised TimeoutError: timed out: the server keeps an HTTP/1.1"),
+        (one_recv, "for /api/download the response is cut short"),
+        (decoded, "fetch_raw returned a str: return the raw bytes"),
+        (path_only, "the course API received no request for /api/users/7"),
+        (with_head, "the server saw HEAD /api/users/7: send a GET"),
+        (body_only, "the response should start with 'HTTP/1.1 200 ...'"),
+    ],
+)
+def test_q1_wrong_answers(wrong, message):
+    result = q1.check(wrong)
+    assert result.outcome is Outcome.INCORRECT
+    assert message in result.message
+
+
+def test_q1_a_fetch_that_never_returns_gets_a_message(monkeypatch):
+    monkeypatch.setattr(lesson01, "DEADLINE", 0.5)
+
+    def waits_forever(host, port, target):  # no timeout and no Connection: close
+        sock = socket.create_connection((host, port))
+        sock.sendall(f"GET {target} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
+        pieces = []
+        while piece := sock.recv(4096):
+            pieces.append(piece)
+        return b"".join(pieces)
+
+    result = q1.check(waits_forever)
+    assert result.outcome is Outcome.INCORRECT
+    assert "waits_forever did not return within 0.5 s" in result.message
+    assert "Connection: close" in result.message
+
+
+# --- q2: known-wrong parsers ---------------------------------------------------------------
+
+
+def head_of(raw):
+    """A correct parse of the head: (status, headers, everything after the empty line)."""
+    head, _, rest = raw.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("iso-8859-1").split("\r\n")
+    headers = {}
+    for line in lines:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return int(status_line.split(" ")[1]), headers, rest
+
+
+def by_length(raw):
+    status, headers, rest = head_of(raw)
+    return status, headers, rest[: int(headers.get("content-length", len(rest)))]
+
+
+def splits_at_every_blank_line(raw):
+    status, headers, _ = head_of(raw)
+    body = raw.split(b"\r\n\r\n")[1]
+    return status, headers, body[: int(headers.get("content-length", len(body)))]
+
+
+def keeps_the_case(raw):
+    status, headers, body = by_length(raw)
+    head = raw.partition(b"\r\n\r\n")[0].decode("iso-8859-1")
+    cased = dict(line.split(": ", 1) for line in head.split("\r\n")[1:])
+    return status, cased, body
+
+
+def splits_at_every_colon(raw):
+    status, _, body = by_length(raw)
+    head = raw.partition(b"\r\n\r\n")[0].decode("iso-8859-1")
+    headers = {}
+    for line in head.split("\r\n")[1:]:
+        parts = line.split(":")
+        headers[parts[0].lower()] = parts[1].strip()
+    return status, headers, body
+
+
+def ignores_content_length(raw):
+    return head_of(raw)
+
+
+def status_as_text(raw):
+    status, headers, body = by_length(raw)
+    return str(status), headers, body
+
+
+def body_as_text(raw):
+    status, headers, body = by_length(raw)
+    return status, headers, body.decode("utf-8")
+
+
+def a_list(raw):
+    return list(by_length(raw))
+
+
+def adds_the_status_line(raw):
+    status, headers, body = by_length(raw)
+    return status, {**headers, "status": str(status)}, body
+
+
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        (splits_at_every_blank_line, "the head ends at the FIRST blank line"),
+        (keeps_the_case, "your header names keep their case ('Content-Type')"),
+        (splits_at_every_colon, "split each header line at its FIRST ':' only"),
+        (ignores_content_length, "the body is the first 55 bytes after the blank line"),
+        (status_as_text, "the status is '200': return it as an int"),
+        (body_as_text, "the body is a str: return bytes"),
+        (a_list, "return a tuple (status, headers, body)"),
+        (adds_the_status_line, "your headers have names that are not in the response: ['status']"),
+    ],
+)
+def test_q2_wrong_answers(wrong, message):
+    result = q2.check(wrong)
+    assert result.outcome is Outcome.INCORRECT
+    assert message in result.message
+
+
+# --- q3: known-wrong chunk decoders ----------------------------------------------------------
+
+
+def chunks(raw, size_of):
+    """Decode chunks with a given way of reading the size line (the rest is right)."""
+    status, headers, rest = head_of(raw)
+    if headers.get("transfer-encoding", "").lower() != "chunked":
+        return by_length(raw)
+    pieces, position = [], 0
+    while True:
+        end = rest.index(b"\r\n", position)
+        size = size_of(rest[position:end])
+        if size == 0:
+            return status, headers, b"".join(pieces)
+        pieces.append(rest[end + 2 : end + 2 + size])
+        position = end + 2 + size + 2
+
+
+def decimal_sizes(raw):
+    return chunks(raw, lambda line: int(line.split(b";")[0]))
+
+
+def no_extensions(raw):
+    return chunks(raw, lambda line: int(line, 16))
+
+
+def splits_lines(raw):
+    status, headers, rest = head_of(raw)
+    if headers.get("transfer-encoding", "").lower() != "chunked":
+        return by_length(raw)
+    lines = rest.split(b"\r\n")
+    pieces = []
+    for size, data in zip(lines[0::2], lines[1::2], strict=False):
+        if int(size.split(b";")[0], 16) == 0:
+            break
+        pieces.append(data)
+    return status, headers, b"".join(pieces)
+
+
+def searches_for_the_end(raw):
+    """Takes everything before the first b"\\r\\n0\\r\\n\\r\\n", then drops the size lines."""
+    status, headers, rest = head_of(raw)
+    if headers.get("transfer-encoding", "").lower() != "chunked":
+        return by_length(raw)
+    lines = rest[: rest.index(b"\r\n0\r\n\r\n")].split(b"\r\n")
+    return status, headers, b"".join(lines[1::2])
+
+
+def _hex(line):
+    return int(line.split(b";")[0], 16)
+
+
+def keeps_trailers(raw):
+    status, headers, body = chunks(raw, _hex)
+    if headers.get("transfer-encoding", "").lower() == "chunked":
+        body += raw.rpartition(b"\r\n0\r\n")[2].strip(b"\r\n")
+    return status, headers, body
+
+
+def case_sensitive_header(raw):
+    status, headers, rest = head_of(raw)
+    if headers.get("transfer-encoding") == "chunked" and b"Transfer-Encoding" in raw:
+        return chunks(raw, _hex)
+    return by_length(raw)
+
+
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        (by_length, "the body is chunked, so decode it"),
+        (decimal_sizes, "raised ValueError: invalid literal for int() with base 10"),
+        (no_extensions, "raised ValueError: invalid literal for int() with base 16: b'1A;lang=en'"),
+        (splits_lines, "read each chunk by its size, never by searching"),
+        (searches_for_the_end, "read each chunk by its size, never by searching"),
+        (keeps_trailers, "after the chunk of size 0 come optional trailer fields"),
+        (case_sensitive_header, "for a chunked body followed by a trailer field"),
+    ],
+)
+def test_q3_wrong_answers(wrong, message):
+    result = q3.check(wrong)
+    assert result.outcome is Outcome.INCORRECT
+    assert message in result.message

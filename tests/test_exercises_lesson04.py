@@ -1,0 +1,307 @@
+"""Lesson 04's checks: each fails on the stub and on known-wrong answers, passes on the
+solution (and on a correct alternative)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+import requests
+from nbcode import load
+
+from httplab.checks import Outcome
+from httplab.exercises.lesson04 import q1, q2, q3
+
+NOTEBOOK = "04-requests.ipynb"
+EXERCISES = [(q1, "private_username"), (q2, "upload_report"), (q3, "download")]
+
+
+@pytest.mark.parametrize(("exercise", "name"), EXERCISES)
+def test_solution_passes(exercise, name):
+    result = exercise.check(load("solutions", NOTEBOOK, name))
+    assert result.outcome is Outcome.CORRECT, result.message
+
+
+@pytest.mark.parametrize(("exercise", "name"), EXERCISES)
+def test_stub_is_not_attempted(exercise, name):
+    result = exercise.check(load("exercises", NOTEBOOK, name))
+    assert result.outcome is Outcome.NOT_ATTEMPTED, result.message
+
+
+def assert_incorrect(result, message):
+    assert result.outcome is Outcome.INCORRECT, result.message
+    assert message in result.message
+
+
+# --- exercise 1 -------------------------------------------------------------------------------
+
+
+def basic_on_private(base_url, username, password):
+    response = requests.get(f"{base_url}/api/private", auth=(username, password), timeout=5)
+    response.raise_for_status()
+    return response.json()["username"]
+
+
+def token_scheme(base_url, username, password):
+    issued = requests.post(f"{base_url}/api/token", auth=(username, password), timeout=5)
+    issued.raise_for_status()
+    token = issued.json()["access_token"]
+    headers = {"Authorization": f"Token {token}"}
+    response = requests.get(f"{base_url}/api/private", headers=headers, timeout=5)
+    response.raise_for_status()
+    return response.json()["username"]
+
+
+def token_with_get(base_url, username, password):
+    issued = requests.get(f"{base_url}/api/token", auth=(username, password), timeout=5)
+    issued.raise_for_status()
+    return issued.json()["access_token"]
+
+
+def credentials_as_json(base_url, username, password):
+    body = {"username": username, "password": password}
+    issued = requests.post(f"{base_url}/api/token", json=body, timeout=5)
+    issued.raise_for_status()
+    return issued.json()["access_token"]
+
+
+def cookie_login(base_url, username, password):
+    body = {"username": username, "password": password}
+    login = requests.post(f"{base_url}/api/login", json=body, timeout=5)
+    login.raise_for_status()
+    me = requests.get(f"{base_url}/api/me", cookies=login.cookies, timeout=5)
+    return me.json()["username"]
+
+
+def returns_none_on_failure(base_url, username, password):
+    issued = requests.post(f"{base_url}/api/token", auth=(username, password), timeout=5)
+    if not issued.ok:
+        return None
+    token = issued.json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    return requests.get(f"{base_url}/api/private", headers=headers, timeout=5).json()["username"]
+
+
+def never_raises_for_status(base_url, username, password):
+    issued = requests.post(f"{base_url}/api/token", auth=(username, password), timeout=5)
+    token = issued.json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    return requests.get(f"{base_url}/api/private", headers=headers, timeout=5).json()["username"]
+
+
+def returns_the_json(base_url, username, password):
+    issued = requests.post(f"{base_url}/api/token", auth=(username, password), timeout=5)
+    issued.raise_for_status()
+    headers = {"Authorization": f"Bearer {issued.json()['access_token']}"}
+    return requests.get(f"{base_url}/api/private", headers=headers, timeout=5).json()
+
+
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        (basic_on_private, "your function never asked for a token"),
+        (cookie_login, "your function never asked for a token"),
+        (token_with_get, "a token is issued by POST /api/token, your function sent GET"),
+        (credentials_as_json, "POST /api/token answered 401: send the username and password"),
+        (token_scheme, "send the token in the header Authorization: Bearer <token>"),
+        (returns_none_on_failure, "but your function returned None"),
+        (never_raises_for_status, "with a wrong password your function raised KeyError"),
+        (returns_the_json, "for 'alice' you returned {'username': 'alice'}"),
+    ],
+)
+def test_q1_wrong_answers(wrong, message):
+    assert_incorrect(q1.check(wrong), message)
+
+
+# --- exercise 2 -------------------------------------------------------------------------------
+
+
+def as_json(url, title, csv_text):
+    body = {"title": title, "report": csv_text}
+    response = requests.post(url, params={"version": 2}, json=body, timeout=10)
+    response.raise_for_status()
+    return response.json()
+
+
+def as_form(url, title, csv_text):
+    body = {"title": title, "report": csv_text}
+    response = requests.post(url, params={"version": 2}, data=body, timeout=10)
+    response.raise_for_status()
+    return response.json()
+
+
+def with_put(url, title, csv_text):
+    files = {"report": ("report.csv", csv_text, "text/csv")}
+    response = requests.put(
+        url, params={"version": 2}, data={"title": title}, files=files, timeout=10
+    )
+    response.raise_for_status()
+    return response.json()
+
+
+def upload(url, data, files, params=None):
+    params = {"version": 2} if params is None else params
+    response = requests.post(url, params=params, data=data, files=files, timeout=10)
+    response.raise_for_status()
+    return response.json()
+
+
+def no_version(url, title, csv_text):
+    return upload(url, {"title": title}, {"report": ("report.csv", csv_text, "text/csv")}, {})
+
+
+def bare_file(url, title, csv_text):
+    return upload(url, {"title": title}, {"report": csv_text})
+
+
+def octet_stream(url, title, csv_text):
+    files = {"report": ("report.csv", csv_text, "application/octet-stream")}
+    return upload(url, {"title": title}, files)
+
+
+def title_as_file(url, title, csv_text):
+    files = {"title": ("title.txt", title), "report": ("report.csv", csv_text, "text/csv")}
+    return upload(url, None, files)
+
+
+def latin1_content(url, title, csv_text):
+    files = {"report": ("report.csv", csv_text.encode("latin-1"), "text/csv")}
+    return upload(url, {"title": title}, files)
+
+
+def returns_status(url, title, csv_text):
+    files = {"report": ("report.csv", csv_text, "text/csv")}
+    response = requests.post(
+        url, params={"version": 2}, data={"title": title}, files=files, timeout=10
+    )
+    return response.status_code
+
+
+def title_as_unnamed_part(url, title, csv_text):
+    """Correct too: a part without a filename is a plain text field."""
+    files = {"title": (None, title), "report": ("report.csv", csv_text, "text/csv")}
+    return upload(url, None, files)
+
+
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        (as_json, "the body arrived as JSON"),
+        (as_form, "the body arrived as an urlencoded form"),
+        (with_put, "the server received a PUT request: an upload is a POST"),
+        (no_version, "the query parameter version was missing"),
+        (bare_file, "the file part's filename was 'report'"),
+        (octet_stream, "the file part's Content-Type was 'application/octet-stream'"),
+        (title_as_file, "title arrived as a file part"),
+        (latin1_content, "the file's content differs from csv_text"),
+        (returns_status, "the upload arrived, but you returned 201"),
+    ],
+)
+def test_q2_wrong_answers(wrong, message):
+    assert_incorrect(q2.check(wrong), message)
+
+
+def test_q2_accepts_a_title_sent_as_a_part_without_filename():
+    result = q2.check(title_as_unnamed_part)
+    assert result.outcome is Outcome.CORRECT, result.message
+
+
+# --- exercise 3 -------------------------------------------------------------------------------
+
+
+def whole_body(url, path):
+    response = requests.get(url, timeout=(3, 30))
+    response.raise_for_status()
+    digest = hashlib.sha256(response.content).hexdigest()
+    if digest != response.headers["X-Checksum-SHA256"]:
+        raise ValueError("checksum mismatch")
+    Path(path).write_bytes(response.content)
+    return digest
+
+
+def streamed(url, path, *, verify, delete=True, check_status_first=True, hexdigest=True):
+    """A streamed download with one of its duties switched off."""
+    digest = hashlib.sha256()
+    with requests.get(url, stream=True, timeout=(3, 30)) as response:
+        if check_status_first:
+            response.raise_for_status()
+        with open(path, "wb") as file:
+            response.raise_for_status()
+            for chunk in response.iter_content(chunk_size=64 * 1024):
+                file.write(chunk)
+                digest.update(chunk)
+        expected = response.headers["X-Checksum-SHA256"]
+    if verify == "assert":
+        assert digest.hexdigest() == expected
+    elif verify and digest.hexdigest() != expected:
+        if delete:
+            Path(path).unlink()
+        raise ValueError("checksum mismatch")
+    return digest.hexdigest() if hexdigest else digest.digest()
+
+
+def no_verification(url, path):
+    return streamed(url, path, verify=False)
+
+
+def assert_instead_of_raise(url, path):
+    return streamed(url, path, verify="assert")
+
+
+def keeps_corrupted_file(url, path):
+    return streamed(url, path, verify=True, delete=False)
+
+
+def opens_file_before_status(url, path):
+    return streamed(url, path, verify=True, check_status_first=False)
+
+
+def returns_raw_digest(url, path):
+    return streamed(url, path, verify=True, hexdigest=False)
+
+
+def ignores_status(url, path):
+    with requests.get(url, stream=True, timeout=(3, 30)) as response:
+        if not response.ok:
+            return None
+    return streamed(url, path, verify=True)
+
+
+def header_before_status(url, path):
+    with requests.get(url, stream=True, timeout=(3, 30)) as response:
+        response.headers["X-Checksum-SHA256"]
+    return streamed(url, path, verify=True)
+
+
+def drops_last_chunk(url, path):
+    with requests.get(url, stream=True, timeout=(3, 30)) as response:
+        response.raise_for_status()
+        chunks = response.iter_content(chunk_size=64 * 1024)
+        digest = hashlib.sha256()
+        with open(path, "wb") as file:
+            previous = None
+            for chunk in chunks:
+                if previous is not None:
+                    file.write(previous)
+                digest.update(chunk)
+                previous = chunk
+        return digest.hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        (whole_body, "held at least half of the 6 MiB body in memory at once"),
+        (no_verification, "a corrupted body did not match its X-Checksum-SHA256"),
+        (assert_instead_of_raise, "raise ValueError, not AssertionError (assert statements"),
+        (keeps_corrupted_file, "the corrupted file is still there"),
+        (opens_file_before_status, "your function created the file anyway"),
+        (returns_raw_digest, "return the SHA-256 as a hex string"),
+        (ignores_status, "the server answered 400 Bad Request, but your function returned None"),
+        (header_before_status, "for a 400 response your function raised KeyError"),
+        (drops_last_chunk, "the file has 6291456 bytes, the body has 6303801"),
+    ],
+)
+def test_q3_wrong_answers(wrong, message):
+    assert_incorrect(q3.check(wrong), message)
