@@ -51,6 +51,8 @@ class Server:
     @property
     def ws_url(self) -> str:
         """The same address with a ws:// or wss:// scheme."""
+        if self.url.startswith("ws"):  # a websockets server: url is already ws://
+            return self.url
         return "ws" + self.url.removeprefix("http")
 
     def stop(self) -> None:

@@ -125,6 +125,8 @@ GET      /api/flaky              ``?failures=2&retry_after=1&key=default`` (fail
                                  calls get 503 with ``Retry-After: <retry_after>``, later ones
                                  200 ``{"attempts": n, "failures": failures}`` (n counts every
                                  call).
+POST     /api/flaky              The same (same counters; the body is ignored), to show that
+                                 a client does not retry a POST blindly.
 GET      /api/limited            ``?capacity=5&per_second=1.0`` (capacity 1..1000, per_second
                                  > 0 and <= 1000; both fixed when the client's bucket is
                                  created): 200 ``{"remaining": n}`` with

@@ -77,6 +77,7 @@ async def slow(request: web.Request) -> web.Response:
     return web.json_response({"slept": seconds})
 
 
+@routes.post("/api/flaky")  # the same, to show that a client does not retry a POST blindly
 @routes.get("/api/flaky")
 async def flaky(request: web.Request) -> web.Response:
     """Fail with 503 + Retry-After for the first `failures` calls per (client, key)."""
