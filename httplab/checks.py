@@ -2,7 +2,8 @@
 
 Every check ends in one of three outcomes: correct, incorrect (with a message that says
 what went wrong), or not attempted yet (the answer still raises NotImplementedError).
-A learner's exception becomes a message, never a traceback from the checker.
+A learner's exception becomes a message, never a traceback from the checker; so does a bug in
+a check (its message says so, and the course's tests catch it).
 
 A check is a function that receives the learner's answer, runs it against the lab, and
 raises `Incorrect("...")` when it finds a mistake; it returns a short success message.
@@ -195,6 +196,12 @@ class Exercise:
             )
         except Incorrect as wrong:
             return Result(self.key, Outcome.INCORRECT, str(wrong))
+        except Exception as bug:  # the checker's own fault: a message, not a traceback
+            message = (
+                f"the check itself failed ({_describe(bug)}), so your answer was not judged; "
+                "this is a bug in the course, please report it"
+            )
+            return Result(self.key, Outcome.INCORRECT, message)
 
     def hint(self, number: int = 1) -> Text:
         """Hint number 1, 2, ... (each says a little more)."""

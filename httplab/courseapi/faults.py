@@ -137,9 +137,11 @@ async def gateway(request: web.Request) -> web.Response:
     try:
         async with aiohttp.ClientSession(timeout=timeout) as session, session.get(url):
             pass
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        reason = str(exc) or type(exc).__name__
-    raise ApiError(502, f"the upstream {url} failed: {reason}")
+    except aiohttp.ClientConnectionError:  # the same words on every platform and version
+        reason = "it refused the connection"
+    except (aiohttp.ClientError, TimeoutError):
+        reason = "it did not answer in time"
+    raise ApiError(502, f"the upstream service failed: {reason}")
 
 
 @routes.get("/api/maintenance")

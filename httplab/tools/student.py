@@ -42,7 +42,10 @@ def student_version(solution: nbformat.NotebookNode, path: Path) -> nbformat.Not
             regions += len(CODE_REGION.findall(cell.source))
             new = nbformat.v4.new_code_cell(stub_source(cell.source))
         elif cell.cell_type == "markdown":
-            new = nbformat.v4.new_markdown_cell(MARKDOWN_REGION.sub("", cell.source))
+            text = MARKDOWN_REGION.sub("", cell.source)
+            if not text.strip():  # the cell held only solution text
+                continue
+            new = nbformat.v4.new_markdown_cell(text)
         else:
             new = nbformat.v4.new_raw_cell(cell.source)
         tags = cell.get("metadata", {}).get("tags")
