@@ -119,3 +119,10 @@ def test_lesson_00_runs_in_the_browser(page, jupyterlab):
     assert outputs.filter(has_text="still the same lab: http://127.0.0.1:").count() == 1
     # the Mermaid diagram of the lab renders as a picture, not as code
     assert page.locator('.jp-RenderedMermaid img[src^="data:image/svg+xml"]').count() == 1
+
+
+def test_async_lesson_runs_in_the_browser(page, jupyterlab):
+    # top-level await, a kernel whose loop is already running, plots and a progress bar
+    state = run_all(page, jupyterlab, "07-async-clients.ipynb", timeout_s=90)
+    assert_clean(state, "07-async-clients.ipynb")
+    assert page.locator('.jp-OutputArea-output img[src^="data:image/png"]').count() >= 2
