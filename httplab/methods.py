@@ -13,7 +13,8 @@ PATCH    /counter        ``{"add": k}`` adds k: ``{"value": n}`` (NOT idempotent
 PUT      /counter        ``{"value": n}`` sets n: ``{"value": n}`` (idempotent, as PUT must be).
 =======  ==============  ========================================================================
 
-A body that is not a JSON object with an integer field: 400 or 422 with a JSON error.
+A body that is not a JSON object with an integer field: 400 or 422 (Unprocessable Content) with
+a JSON error ``{"status", "error", "detail"}``.
 
     >>> url = serve_counter()        # a fresh counter at 0, on 127.0.0.1
     >>> requests.patch(f"{url}/counter", json={"add": 1}, timeout=5).json()
@@ -75,10 +76,16 @@ async def _integer(request: web.Request, field: str) -> int:
     return value
 
 
+# RFC 9110's phrases, as the course API sends them (aiohttp and Python < 3.13 still say
+# "Unprocessable Entity" for 422).
+PHRASES = {400: "Bad Request", 422: "Unprocessable Content"}
+
+
 def _error(status: int, detail: str) -> web.HTTPException:
+    """A JSON error like the course API's: {"status", "error", "detail"}."""
     kind = web.HTTPBadRequest if status == 400 else web.HTTPUnprocessableEntity
-    body = json.dumps({"status": status, "detail": detail})
-    return kind(text=body, content_type="application/json")
+    body = json.dumps({"status": status, "error": PHRASES[status], "detail": detail})
+    return kind(text=body, content_type="application/json", reason=PHRASES[status])
 
 
 def serve_counter(name: str = "counter") -> str:

@@ -95,6 +95,22 @@ def with_head(host, port, target):
     return _send(host, port, request)
 
 
+def half_closes(host, port, target):
+    """Shuts down its side before reading: aiohttp then sends no answer at all."""
+    request = f"GET {target} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n"
+    with socket.create_connection((host, port), timeout=5) as sock:
+        sock.sendall(request.encode("ascii"))
+        sock.shutdown(socket.SHUT_WR)
+        pieces = []
+        while piece := sock.recv(4096):
+            pieces.append(piece)
+    return b"".join(pieces)
+
+
+def bare_line_feeds(host, port, target):
+    return _send(host, port, f"GET {target} HTTP/1.1\nHost: {host}:{port}\nConnection: close\n\n")
+
+
 def body_only(host, port, target):
     request = f"GET {target} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n"
     return _send(host, port, request).partition(b"\r\n\r\n")[2]
@@ -110,12 +126,23 @@ def body_only(host, port, target):
         (path_only, "the course API received no request for /api/users/7"),
         (with_head, "the server saw HEAD /api/users/7: send a GET"),
         (body_only, "the response should start with 'HTTP/1.1 200 ...'"),
+        (half_closes, "you returned b'' (no bytes), although the server received your GET"),
+        (half_closes, "sock.shutdown(SHUT_WR)"),
+        (bare_line_feeds, "400 Bad Request' (Bad status line: Expected CRLF after version):"),
+        (bare_line_feeds, "lines ending in \\r\\n"),
     ],
 )
 def test_q1_wrong_answers(wrong, message):
     result = q1.check(wrong)
     assert result.outcome is Outcome.INCORRECT
     assert message in result.message
+
+
+def test_q1_messages_fit_on_one_line():
+    """aiohttp's parser errors span several lines; the message shows them on one."""
+    result = q1.check(bare_line_feeds)
+    assert result.outcome is Outcome.INCORRECT
+    assert "\n" not in result.message
 
 
 def test_q1_a_fetch_that_never_returns_gets_a_message(monkeypatch):
@@ -177,6 +204,11 @@ def splits_at_every_colon(raw):
     return status, headers, body
 
 
+def counts_length_on_a_304(raw):
+    """Right everywhere, except that it reads Content-Length bytes after a 304's head."""
+    return by_length(raw)
+
+
 def ignores_content_length(raw):
     return head_of(raw)
 
@@ -207,6 +239,8 @@ def adds_the_status_line(raw):
         (keeps_the_case, "your header names keep their case ('Content-Type')"),
         (splits_at_every_colon, "split each header line at its FIRST ':' only"),
         (ignores_content_length, "the body is the first 55 bytes after the blank line"),
+        (counts_length_on_a_304, "for a 304 with a Content-Length, then the next response"),
+        (counts_length_on_a_304, "a 304 response never has a body, whatever Content-Length says"),
         (status_as_text, "the status is '200': return it as an int"),
         (body_as_text, "the body is a str: return bytes"),
         (a_list, "return a tuple (status, headers, body)"),

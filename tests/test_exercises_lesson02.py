@@ -63,6 +63,10 @@ def ignores_the_url(url):
     return {"GET", "HEAD", "OPTIONS", "POST"}
 
 
+def with_none(url):
+    return allow(requests.options(url, timeout=5)) | {None}
+
+
 def without_the_query(url):
     bare = url.split("?")[0]
     return allow(requests.options(bare, timeout=5))
@@ -76,7 +80,8 @@ def without_the_query(url):
         (with_get, "return a set of method names"),
         (provokes_a_405, "the server saw DELETE /api/users: ask with OPTIONS"),
         (a_list, "you returned list ['GET', 'HEAD', 'OPTIONS', 'POST']: return a set"),
-        (lower_case, "keep the method names as the server sends them, in upper case"),
+        (lower_case, "method names are case-sensitive (RFC 9110, section 9.1)"),
+        (with_none, "you returned ['GET', 'HEAD', None, 'OPTIONS', 'POST']: every item"),
         (ignores_the_url, "for /api/users/3 you returned ['GET', 'HEAD', 'OPTIONS', 'POST']"),
         (without_the_query, "the course API received no request for /api/users"),
     ],
@@ -110,7 +115,7 @@ def head_body(url):
 @pytest.mark.parametrize(
     ("wrong", "message"),
     [
-        (downloads_it, "the server saw GET /api/download and sent the whole body: ask with HEAD"),
+        (downloads_it, "the server saw GET /api/download and started sending the body"),
         (streams_it, "the server saw GET /api/download"),
         (as_text, "you returned str '123456': return the Content-Length as an int"),
         (head_body, "for size=123456 you returned 0: read the Content-Length"),
@@ -232,3 +237,23 @@ def test_q3_messages_say_what_the_experiment_shows():
     assert "you said not idempotent, but the second request left the state" in result.message
     result = q3.check(compares_responses)
     assert "a 404 after a 204 is fine" in result.message
+
+
+# --- the counter service of the lesson and of q3 ----------------------------------------------
+
+
+def test_the_counter_breaks_the_promises_it_should():
+    from httplab.methods import serve_counter
+
+    url = serve_counter("test-counter")
+    assert requests.get(f"{url}/counter", timeout=5).json() == {"value": 0}
+    assert requests.get(f"{url}/counter/hit", timeout=5).json() == {"value": 1}  # unsafe GET
+    for expected in (6, 11):  # a PATCH that is not idempotent
+        answer = requests.patch(f"{url}/counter", json={"add": 5}, timeout=5)
+        assert answer.json() == {"value": expected}
+    for _ in range(2):  # a PUT that is
+        assert requests.put(f"{url}/counter", json={"value": 3}, timeout=5).json() == {"value": 3}
+    wrong = requests.patch(f"{url}/counter", json={"add": "five"}, timeout=5)
+    assert (wrong.status_code, wrong.reason) == (422, "Unprocessable Content")
+    assert wrong.json()["error"] == "Unprocessable Content"
+    assert requests.put(f"{url}/counter", data="{", timeout=5).status_code == 400

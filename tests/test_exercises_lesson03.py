@@ -68,6 +68,17 @@ def describe_errors_together(url):
     return code, phrase, "error" if code >= 400 else CLASSES[code // 100]
 
 
+def describe_with_head(url):
+    code = requests.head(url, allow_redirects=False, timeout=5).status_code
+    phrase = HTTPStatus(code).phrase if code in HTTPStatus._value2member_map_ else None
+    return code, phrase, CLASSES[code // 100]
+
+
+def describe_without_the_query(url):
+    code = requests.get(url.split("?")[0], allow_redirects=False, timeout=5).status_code
+    return code, HTTPStatus(code).phrase, CLASSES[code // 100]
+
+
 def describe_as_list(url):
     code = requests.get(url, allow_redirects=False, timeout=5).status_code
     return [code, HTTPStatus(code).phrase, CLASSES[code // 100]]
@@ -86,6 +97,8 @@ def describe_as_list(url):
         (describe_unknown_as_text, "is not in http.HTTPStatus, so the phrase is None"),
         (describe_errors_together, "the class of 404 is 'client error'"),
         (describe_as_list, "return a tuple (code, phrase, class)"),
+        (describe_with_head, "for /api/users/1 the server saw HEAD: send a GET"),
+        (describe_without_the_query, "the course API received no request for /api/users/1"),
     ],
 )
 def test_describe_wrong_answers(wrong, message):
@@ -169,7 +182,9 @@ def only_the_action(response):
         (retry_after_ignored, "the server asked for 10 s (Retry-After: 10)"),
         (retry_after_required, "GET /api/gateway → 502 Bad Gateway: next_action(response) raised"),
         (reauthenticate_on_403, "403 Forbidden: the server knows who you are and refuses"),
-        (retry_on_500, "500 means the server failed on this request"),
+        (reauthenticate_on_403, "the same credentials will not help (a different identity"),
+        (retry_on_500, "500 means the server failed on this request; by this exercise's rules"),
+        (retry_on_500, "lesson 06 retries idempotent requests with backoff"),
     ],
 )
 def test_next_action_wrong_answers(wrong, message):

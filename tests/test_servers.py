@@ -49,9 +49,10 @@ def httplab_threads() -> list[str]:
 
 @pytest.fixture(autouse=True)
 def no_leftovers():
+    before = set(httplab_threads())
     yield
     servers.stop_all()
-    assert httplab_threads() == []
+    assert set(httplab_threads()) - before == set()
 
 
 def test_aiohttp_server_on_loopback_ephemeral_port():
@@ -76,7 +77,7 @@ def test_stop_frees_the_port_and_joins_the_thread():
     port = server.port
     server.stop()
     server.stop()  # twice is fine
-    assert httplab_threads() == []
+    assert "httplab-hello" not in httplab_threads()
     again = httplab.serve_aiohttp(hello_app, name="again", port=port)
     assert again.port == port and requests.get(again.url, timeout=5).ok
 

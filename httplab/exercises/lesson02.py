@@ -72,7 +72,8 @@ def _check_allowed_methods(allowed_methods) -> str:
                 )
         truth = _allow(url)
         if answer != truth:
-            raise Incorrect(f"for {shown} you returned {sorted(answer)}{_allow_advice(answer)}")
+            shown_answer = sorted(answer, key=str)  # key=str: the set may mix types
+            raise Incorrect(f"for {shown} you returned {shown_answer}{_allow_advice(answer)}")
     return (
         f"right methods for all {len(probes)} URLs, including a 405 that still lists what is "
         "allowed"
@@ -80,12 +81,17 @@ def _check_allowed_methods(allowed_methods) -> str:
 
 
 def _allow_advice(answer: set[Any]) -> str:
+    if any(not isinstance(m, str) for m in answer):
+        return ": every item of the set is a method name, a str such as 'GET'"
     if any(isinstance(m, str) and m != m.strip() for m in answer):
         return ": strip the spaces around each name (the header is 'GET, HEAD, ...')"
     if any(isinstance(m, str) and "," in m for m in answer):
         return ": split the Allow header at each ','"
     if any(isinstance(m, str) and m != m.upper() for m in answer):
-        return ": keep the method names as the server sends them, in upper case"
+        return (
+            ": method names are case-sensitive (RFC 9110, section 9.1), so keep them as the "
+            "server sends them, in upper case"
+        )
     return ": the methods are the comma-separated names in the Allow header of the response"
 
 
@@ -119,8 +125,8 @@ def _check_content_length(content_length) -> str:
         sent = _methods_sent(client, "/api/download", since)
         if "GET" in sent:
             raise Incorrect(
-                f"for size={size} the server saw GET /api/download and sent the whole body: ask "
-                "with HEAD, which gets the same headers and no body"
+                f"for size={size} the server saw GET /api/download and started sending the "
+                "body: ask with HEAD, which gets the same headers and no body"
             )
         if "HEAD" not in sent:
             seen = ", ".join(sent) or "no request"

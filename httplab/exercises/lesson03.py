@@ -77,9 +77,12 @@ DESCRIBE_PROBES = (
 
 def _check_describe(describe: Callable[[str], Any]) -> str:
     lab = _lab.start()
+    client = _lab.new_client_id("q1")
     for server, path in DESCRIBE_PROBES:
         url = (lab.api if server == "api" else lab.httpbin) + path
         truth = requests.get(url, allow_redirects=False, timeout=TIMEOUT)
+        if server == "api":  # the course API logs what the learner sent, under this name
+            url += ("&" if "?" in url else "?") + f"client={client}"
         code = truth.status_code
         expected = (code, _phrase(code), CLASSES[code // 100])
         try:
@@ -92,6 +95,8 @@ def _check_describe(describe: Callable[[str], Any]) -> str:
                     "return None as the phrase, and take the class from the first digit"
                 )
             raise Incorrect(message) from None
+        if server == "api":
+            _sent_a_get(lab, client, path)
         if not isinstance(answer, tuple) or len(answer) != 3:
             raise Incorrect(
                 f"for {path} you returned {answer!r}: return a tuple (code, phrase, class)"
@@ -129,6 +134,21 @@ def _check_describe(describe: Callable[[str], Any]) -> str:
         f"right code, phrase and class for all {len(DESCRIBE_PROBES)} URLs, including a "
         "redirect not followed and two codes Python does not know"
     )
+
+
+def _sent_a_get(lab: _lab.Lab, client: str, path: str) -> None:
+    """Raise Incorrect unless the course API's last request from `client` for `path` was a GET."""
+    sent = [entry["method"] for entry in lab.stats(client)["log"] if entry["path"] == path]
+    if not sent:
+        raise Incorrect(
+            f"the course API received no request for {path}: send a GET to the URL you are "
+            "given, query string included"
+        )
+    if sent[-1] != "GET":
+        raise Incorrect(
+            f"for {path} the server saw {sent[-1]}: send a GET, as the exercise says (a server "
+            "may answer another method differently, e.g. 405 where it has no HEAD handler)"
+        )
 
 
 q1 = Exercise(
@@ -313,13 +333,14 @@ def _action_advice(response: requests.Response, expected: tuple[str, Any], answe
         return f"{status} is temporary: return ('retry', <seconds>)"
     if status == 403:
         return (
-            "403 Forbidden: the server knows who you are and refuses; new credentials for "
-            "the same user will not change that, so give up"
+            "403 Forbidden: the server knows who you are and refuses; the same credentials "
+            "will not help (a different identity might, but that is not a retry), so give up"
         )
     if status >= 500:
         return (
-            f"{status} means the server failed on this request and it would fail again: "
-            "give up (only 429, 502, 503 and 504 are worth a retry)"
+            f"{status} means the server failed on this request; by this exercise's rules "
+            "that is 'give up' (only 429, 502, 503 and 504 get a retry here; lesson 06 "
+            "retries idempotent requests with backoff)"
         )
     return f"a {status} says the request itself is wrong: sent again unchanged it fails again"
 
@@ -367,7 +388,8 @@ q2 = Exercise(
         "401, and the codes worth a retry (429, 502, 503, 504).",
         "`urllib.parse.urljoin(response.url, response.headers['Location'])` turns a relative "
         "Location into an absolute URL.",
-        "`response.headers.get('Retry-After')` is a string or None; `int(...)` it, default 1.",
+        "`response.headers.get('Retry-After')` is a string or None; `int(...)` it, default 1 "
+        "(an HTTP date needs email.utils.parsedate_to_datetime, as in the lesson).",
     ],
     solution="03-status-codes.ipynb",
 )

@@ -1,0 +1,297 @@
+"""Lesson 09's checks: each fails on the stub and on known-wrong answers, passes on the solution.
+
+The wrong chat rooms and clients below differ from a right one by one flag each, so that a
+failing check can only be blaming that one mistake; `test_*_variant_is_right` proves that the
+variant with every flag at its default is accepted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import json
+
+import pytest
+from nbcode import load
+from websockets.asyncio.client import connect
+from websockets.asyncio.server import broadcast
+from websockets.client import backoff
+from websockets.exceptions import ConnectionClosed, ConnectionClosedError, InvalidStatus
+
+from httplab.checks import Outcome
+from httplab.exercises.lesson09 import q1, q2, q3
+
+NOTEBOOK = "09-websockets.ipynb"
+GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+
+def incorrect(exercise, answer, message):
+    result = exercise.check(answer)
+    assert result.outcome is Outcome.INCORRECT, result
+    assert message in result.message, result.message
+    return result
+
+
+# --- exercise 1 ------------------------------------------------------------------------------
+
+
+def test_accept_key_solution_passes():
+    result = q1.check(load("solutions", NOTEBOOK, "accept_key"))
+    assert result.outcome is Outcome.CORRECT, result.message
+
+
+def test_accept_key_stub_is_not_attempted():
+    assert q1.check(load("exercises", NOTEBOOK, "accept_key")).outcome is Outcome.NOT_ATTEMPTED
+
+
+def sha1_b64(data: bytes) -> str:
+    return base64.b64encode(hashlib.sha1(data).digest()).decode()
+
+
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        (lambda key: sha1_b64(key.encode()), "you hashed the key alone: append the GUID"),
+        (lambda key: sha1_b64((GUID + key).encode()), "the key comes first, then the GUID"),
+        (
+            lambda key: hashlib.sha1((key + GUID).encode()).hexdigest(),
+            "you returned the hex digest",
+        ),
+        (
+            lambda key: sha1_b64(base64.b64decode(key) + GUID.encode()),
+            "do not decode it first",
+        ),
+        (
+            lambda key: base64.b64encode(hashlib.sha1((key + GUID).encode()).digest()),
+            "return a str, not bytes",
+        ),
+        (
+            lambda key: base64.encodebytes(hashlib.sha1((key + GUID).encode()).digest()).decode(),
+            "remove the newline",
+        ),
+        (lambda key: "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", "compute it from the key"),
+        (lambda key: None, "return a str such as"),
+    ],
+    ids=["no GUID", "GUID first", "hex", "decoded key", "bytes", "newline", "constant", "None"],
+)
+def test_accept_key_wrong_answers(wrong, message):
+    incorrect(q1, wrong, message)
+
+
+# --- exercise 2 ------------------------------------------------------------------------------
+
+
+def room_variant(
+    *,
+    refuse_strangers=True,
+    join_to_all=True,
+    to_sender=True,
+    remove=True,
+    in_finally=True,
+    sort=True,
+    without_waiting=True,
+    key_error=False,
+):
+    """A room like the solution's, with one mistake switched on by a flag."""
+
+    def make_room():
+        members = {}
+
+        async def send_all(event, skip=None):
+            text = json.dumps(event)
+            targets = [ws for ws in members if ws is not skip]
+            if without_waiting:
+                broadcast(targets, text)
+            else:
+                for ws in targets:  # the chapter's way: wait for each in turn
+                    try:
+                        await ws.send(text)
+                    except ConnectionClosed:
+                        pass
+
+        def names():
+            return sorted(members.values()) if sort else list(reversed(members.values()))
+
+        async def handler(websocket):
+            hello = json.loads(await websocket.recv())
+            if key_error:
+                hello = {"nom": hello["nickname"]}
+            if hello.get("type") != "hello" and refuse_strangers:
+                await websocket.close(1008, "say hello first")
+                return
+            name = str(hello.get("name"))
+            members[websocket] = name
+            event = {"type": "join", "name": name, "members": names()}
+            if join_to_all:
+                await send_all(event)
+            else:
+                await websocket.send(json.dumps(event))
+
+            async def leave():
+                if remove:
+                    del members[websocket]
+                await send_all({"type": "leave", "name": name, "members": names()})
+
+            try:
+                async for raw in websocket:
+                    data = json.loads(raw)
+                    said = {"type": "message", "name": name, "text": data["text"]}
+                    await send_all(said, skip=None if to_sender else websocket)
+            except ConnectionClosedError:
+                if not in_finally:
+                    raise
+            finally:
+                if in_finally:
+                    await leave()
+            if not in_finally:
+                await leave()  # only reached after a clean close
+
+        return handler
+
+    return make_room
+
+
+def test_room_solution_passes():
+    result = q2.check(load("solutions", NOTEBOOK, "make_room"))
+    assert result.outcome is Outcome.CORRECT, result.message
+
+
+def test_room_stub_is_not_attempted():
+    assert q2.check(load("exercises", NOTEBOOK, "make_room")).outcome is Outcome.NOT_ATTEMPTED
+
+
+def test_room_variant_is_right():
+    result = q2.check(room_variant())
+    assert result.outcome is Outcome.CORRECT, result.message
+
+
+@pytest.mark.parametrize(
+    ("flag", "message"),
+    [
+        ("join_to_all", "Alice received nothing within 1 s when Bob joined"),
+        (
+            "to_sender",
+            "after sending {'type': 'message', 'text': 'hi everyone'} herself "
+            "(the sender gets her own message too)",
+        ),
+        ("remove", "Bob left but is still listed"),
+        ("in_finally", "after Carol's connection dropped without a close frame"),
+        ("sort", "list the members' names in alphabetical order"),
+        ("refuse_strangers", "close its connection with code 1008"),
+        ("without_waiting", "your room waits for the slowest member"),
+    ],
+)
+def test_room_wrong_answers(flag, message):
+    incorrect(q2, room_variant(**{flag: False}), message)
+
+
+def test_room_whose_handler_raises():
+    incorrect(q2, room_variant(key_error=True), "your handler raised KeyError: 'nickname'")
+
+
+def test_room_factory_that_returns_no_handler():
+    incorrect(q2, lambda: None, "return the connection handler")
+
+
+# --- exercise 3 ------------------------------------------------------------------------------
+
+
+def client_variant(
+    *,
+    on_drop=True,
+    on_refusal=True,
+    on_close=True,
+    resume=True,
+    pause=True,
+    decode=True,
+    hello_key="after",
+):
+    """A reconnecting client like the solution's, with one mistake switched on by a flag."""
+
+    async def collect(url, count):
+        messages, ids, delay = [], [], 0.05
+        caught = tuple(
+            kind
+            for kind, wanted in ((ConnectionClosed, on_drop), (InvalidStatus, on_refusal))
+            if wanted
+        )
+        while len(messages) < count:
+            try:
+                async with connect(url, open_timeout=2, close_timeout=1) as websocket:
+                    after = ids[-1] if ids and resume else 0
+                    await websocket.send(json.dumps({hello_key: after}))
+                    delay = 0.05
+                    async for raw in websocket:
+                        message = json.loads(raw)
+                        if message["id"] in ids and not resume:
+                            continue  # restarted from 0: skip what we have (still wrong)
+                        ids.append(message["id"])
+                        messages.append(message if decode else raw)
+                        if len(messages) == count:
+                            return messages
+                if not on_close:
+                    return messages
+            except caught:
+                pass
+            if pause:
+                await asyncio.sleep(delay)
+                delay = min(2 * delay, 1.0)
+        return messages
+
+    return collect
+
+
+async def collect_with_iterator(url, count):
+    """The built-in way: websockets' reconnecting iterator, with short delays."""
+    messages = []
+
+    def delays():
+        return backoff(initial_delay=0.05, min_delay=0.05, max_delay=1.0)
+
+    async for websocket in connect(url, open_timeout=2, reconnect_delays=delays):
+        try:
+            await websocket.send(json.dumps({"after": messages[-1]["id"] if messages else 0}))
+            async for raw in websocket:
+                messages.append(json.loads(raw))
+                if len(messages) == count:
+                    await websocket.close()
+                    return messages
+        except ConnectionClosed:
+            continue
+    return messages
+
+
+def test_client_solution_passes():
+    result = q3.check(load("solutions", NOTEBOOK, "collect"))
+    assert result.outcome is Outcome.CORRECT, result.message
+
+
+def test_client_stub_is_not_attempted():
+    assert q3.check(load("exercises", NOTEBOOK, "collect")).outcome is Outcome.NOT_ATTEMPTED
+
+
+@pytest.mark.parametrize("right", [client_variant(), collect_with_iterator], ids=["loop", "iter"])
+def test_client_right_answers(right):
+    result = q3.check(right)
+    assert result.outcome is Outcome.CORRECT, result.message
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("on_drop", False, "gave up when the server dropped the connection after message 4"),
+        ("on_refusal", False, "gave up when the server refused a new connection with HTTP 503"),
+        ("on_close", False, "a close is not the end of the stream"),
+        ("resume", False, 'resume with {"after": 4}'),
+        ("pause", False, "tried again at once"),
+        ("decode", False, "json.loads each one"),
+        ("hello_key", "last", 'send {"after": <id of the last message you received>}'),
+    ],
+)
+def test_client_wrong_answers(flag, value, message):
+    incorrect(q3, client_variant(**{flag: value}), message)
+
+
+def test_client_must_be_async():
+    incorrect(q3, lambda url, count: [], "must be a coroutine function")
