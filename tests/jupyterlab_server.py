@@ -56,12 +56,14 @@ def _write_settings(config_dir: Path) -> None:
 
 
 @contextlib.contextmanager
-def running_jupyterlab(tmp: Path, base_url: str = "/") -> Iterator[JupyterLab]:
+def running_jupyterlab(
+    tmp: Path, base_url: str = "/", extra_env: dict[str, str] | None = None
+) -> Iterator[JupyterLab]:
     """Start JupyterLab on 127.0.0.1 serving a copy of notebooks/, stop it afterwards."""
     root = tmp / "course"
     shutil.copytree(ROOT / "notebooks", root / "notebooks", ignore=shutil.ignore_patterns(".*"))
     home = tmp / "home"
-    env = dict(os.environ, HOME=str(home), IPYTHONDIR=str(home / "ipython"))
+    env = dict(os.environ, HOME=str(home), IPYTHONDIR=str(home / "ipython"), **(extra_env or {}))
     for var, sub in [("CONFIG", "config"), ("DATA", "data"), ("RUNTIME", "runtime")]:
         env[f"JUPYTER_{var}_DIR"] = str(home / sub)
     _write_settings(home / "config")

@@ -126,3 +126,58 @@ def test_async_lesson_runs_in_the_browser(page, jupyterlab):
     state = run_all(page, jupyterlab, "07-async-clients.ipynb", timeout_s=90)
     assert_clean(state, "07-async-clients.ipynb")
     assert page.locator('.jp-OutputArea-output img[src^="data:image/png"]').count() >= 2
+
+
+# Run in the kernel of lesson 09 after Run All: a kernel client joins the chat that the page
+# in the notebook's IFrame has joined, and says something.
+KERNEL_SAYS = """
+async with connect(f"{chat_page.ws_url}/ws?name=kernel") as kernel_client:
+    await kernel_client.send(json.dumps({"type": "message", "text": "hello from the kernel"}))
+    while json.loads(await kernel_client.recv()).get("type") != "message":
+        pass
+"""
+
+
+def execute_in_kernel(page, code: str) -> None:
+    page.evaluate(
+        "async (code) => { const kernel ="
+        " window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;"
+        " const reply = await kernel.requestExecute({code}).done;"
+        " if (reply.content.status !== 'ok') throw new Error(JSON.stringify(reply.content)); }",
+        code,
+    )
+
+
+def check_chat_page_in_the_notebook(page, expected_src_start: str) -> None:
+    """The chat page shown in lesson 09's IFrame joined the chat; a broadcast from a kernel
+    client reaches it, and what the page says comes back to it through the server."""
+    iframe = page.locator('iframe[src*="?name=screen"]')
+    assert iframe.get_attribute("src").startswith(expected_src_start)
+    chat = page.frame_locator('iframe[src*="?name=screen"]')
+    chat.locator("#status").filter(has_text="Connected as screen.").wait_for(timeout=15_000)
+    execute_in_kernel(page, KERNEL_SAYS)
+    chat.locator("#log").filter(has_text="hello from the kernel").wait_for(timeout=10_000)
+    chat.locator("#text").fill("hello from the browser")
+    chat.locator("#text").press("Enter")
+    chat.locator("#log").filter(has_text="hello from the browser").wait_for(timeout=10_000)
+
+
+def test_websocket_lesson_and_its_chat_page_in_the_browser(page, jupyterlab):
+    state = run_all(page, jupyterlab, "09-websockets.ipynb")
+    assert_clean(state, "09-websockets.ipynb")
+    check_chat_page_in_the_notebook(page, "http://127.0.0.1:")
+
+
+def test_chat_page_through_jupyter_server_proxy_as_on_a_hub(browser, tmp_path):
+    """JupyterLab under a hub-like base URL; the kernel sees JUPYTERHUB_SERVICE_PREFIX as on
+    a JupyterHub, so the lesson shows the page at /user/alice/proxy/<port>/."""
+    hub_env = {"JUPYTERHUB_SERVICE_PREFIX": "/user/alice/"}
+    with running_jupyterlab(tmp_path, base_url="/user/alice/", extra_env=hub_env) as hub:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        try:
+            hub_page = context.new_page()
+            state = run_all(hub_page, hub, "09-websockets.ipynb")
+            assert_clean(state, "09-websockets.ipynb")
+            check_chat_page_in_the_notebook(hub_page, "/user/alice/proxy/")
+        finally:
+            context.close()
