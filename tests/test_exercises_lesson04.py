@@ -220,7 +220,7 @@ def whole_body(url, path):
     return digest
 
 
-def streamed(url, path, *, verify, delete=True, check_status_first=True, hexdigest=True):
+def streamed(url, path, *, checksum, delete=True, check_status_first=True, hexdigest=True):
     """A streamed download with one of its duties switched off."""
     digest = hashlib.sha256()
     with requests.get(url, stream=True, timeout=(3, 30)) as response:
@@ -232,9 +232,9 @@ def streamed(url, path, *, verify, delete=True, check_status_first=True, hexdige
                 file.write(chunk)
                 digest.update(chunk)
         expected = response.headers["X-Checksum-SHA256"]
-    if verify == "assert":
+    if checksum == "assert":
         assert digest.hexdigest() == expected
-    elif verify and digest.hexdigest() != expected:
+    elif checksum and digest.hexdigest() != expected:
         if delete:
             Path(path).unlink()
         raise ValueError("checksum mismatch")
@@ -242,36 +242,36 @@ def streamed(url, path, *, verify, delete=True, check_status_first=True, hexdige
 
 
 def no_verification(url, path):
-    return streamed(url, path, verify=False)
+    return streamed(url, path, checksum=False)
 
 
 def assert_instead_of_raise(url, path):
-    return streamed(url, path, verify="assert")
+    return streamed(url, path, checksum="assert")
 
 
 def keeps_corrupted_file(url, path):
-    return streamed(url, path, verify=True, delete=False)
+    return streamed(url, path, checksum=True, delete=False)
 
 
 def opens_file_before_status(url, path):
-    return streamed(url, path, verify=True, check_status_first=False)
+    return streamed(url, path, checksum=True, check_status_first=False)
 
 
 def returns_raw_digest(url, path):
-    return streamed(url, path, verify=True, hexdigest=False)
+    return streamed(url, path, checksum=True, hexdigest=False)
 
 
 def ignores_status(url, path):
     with requests.get(url, stream=True, timeout=(3, 30)) as response:
         if not response.ok:
             return None
-    return streamed(url, path, verify=True)
+    return streamed(url, path, checksum=True)
 
 
 def header_before_status(url, path):
     with requests.get(url, stream=True, timeout=(3, 30)) as response:
         response.headers["X-Checksum-SHA256"]
-    return streamed(url, path, verify=True)
+    return streamed(url, path, checksum=True)
 
 
 def drops_last_chunk(url, path):

@@ -149,7 +149,7 @@ def _unverified_hint(wrong: Incorrect) -> Incorrect:
     if "CERTIFICATE_VERIFY_FAILED" in str(wrong):
         return Incorrect(
             f"{wrong}: trust the lab's CA with `verify=httplab.tls.client_context()` "
-            "(never verify=False)"
+            "(never turn verification off)"
         )
     return wrong
 
