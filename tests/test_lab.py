@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import requests
 
 import httplab
@@ -76,3 +77,16 @@ def test_an_unparsable_request_gets_a_400_and_the_lab_keeps_serving(capfd):
     assert requests.get(f"{lab.api}/api/users/1", timeout=5).status_code == 200
     out, err = capfd.readouterr()
     assert out == "" and err == ""
+
+
+def test_stopping_the_lab_closes_open_websockets_with_going_away():
+    from websockets.exceptions import ConnectionClosedOK
+    from websockets.sync.client import connect
+
+    httplab.stop()
+    lab = httplab.start()
+    with connect(f"{lab.ws}/ws/echo", open_timeout=5) as echo:
+        httplab.stop()
+        with pytest.raises(ConnectionClosedOK):
+            echo.recv(timeout=5)
+    assert echo.close_code == 1001  # closed by the server on shutdown, not dropped (1006)

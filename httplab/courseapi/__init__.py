@@ -166,6 +166,8 @@ GET      /                       JSON index of the endpoint groups.
 
 from __future__ import annotations
 
+import weakref
+
 from aiohttp import web
 
 from . import auth, download, faults, items, stats, users, websockets
@@ -175,7 +177,7 @@ from .faults import FAULTS, FaultState
 from .items import ITEMS, ItemStore
 from .stats import STATS, StatsStore, stats_middleware
 from .users import USERS, UserStore
-from .websockets import CHAT, ChatRooms, finish_farewells
+from .websockets import CHAT, OPEN, ChatRooms, close_open_websockets, finish_farewells
 
 __all__ = ["create_app"]
 
@@ -248,6 +250,8 @@ def create_app() -> web.Application:
     app[FAULTS] = FaultState()
     app[STATS] = StatsStore()
     app[CHAT] = ChatRooms()
+    app[OPEN] = weakref.WeakSet()
+    app.on_shutdown.append(close_open_websockets)
     app.on_cleanup.append(finish_farewells)
     app.router.add_routes(routes)
     for module in (users, items, auth, stats, faults, download, websockets):

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from .errors import ApiError
 
@@ -48,6 +49,19 @@ class ChatRooms:
 
 
 CHAT = web.AppKey("chat", ChatRooms)
+OPEN = web.AppKey("open_websockets", weakref.WeakSet)  # every WebSocket still open
+
+
+async def close_open_websockets(app: web.Application) -> None:
+    """On shutdown, close every open WebSocket with 1001 (going away), so the server stops
+    at once instead of waiting for its clients."""
+    await asyncio.gather(
+        *(
+            ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")
+            for ws in app[OPEN]
+        ),
+        return_exceptions=True,
+    )
 
 
 async def finish_farewells(app: web.Application) -> None:
@@ -65,6 +79,7 @@ async def _open(request: web.Request) -> web.WebSocketResponse:
             headers={"Upgrade": "websocket"},
         )
     await ws.prepare(request)
+    request.app[OPEN].add(ws)
     return ws
 
 
