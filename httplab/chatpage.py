@@ -62,6 +62,7 @@ class Room:
     history: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=HISTORY))
     guests: int = 0
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    closing: bool = False  # the server is shutting down: no more leave notices
 
     def names(self) -> list[str]:
         return sorted(member.name for member in self.members)
@@ -139,9 +140,12 @@ async def chat(request: web.Request) -> web.StreamResponse:
                 room.history.append(event)
                 await _broadcast(room, event)
     finally:
+        # Still a member, or already dropped by _broadcast for being too slow: either way the
+        # others hear that this member left. This handler may be ending because its client
+        # vanished, so announce in a task.
         if me in room.members:
             room.members.remove(me)
-            # this handler may be ending because its client vanished: announce in a task
+        if not room.closing:
             event = {"type": "leave", "name": me.name, "members": room.names()}
             task = asyncio.ensure_future(_broadcast(room, event))
             room.tasks.add(task)
@@ -181,6 +185,7 @@ async def _broadcast(room: Room, event: dict[str, Any]) -> None:
 async def _close_all(app: web.Application) -> None:
     """On shutdown, say goodbye (1001, going away) so that the server stops at once."""
     room = app[ROOM]
+    room.closing = True
     members, room.members = list(room.members), []
     await asyncio.gather(
         *(

@@ -166,3 +166,45 @@ def test_unreachable_server_is_an_error_not_a_traceback():
     assert result.returncode == 1
     assert result.stderr.startswith("cannot connect to ws://127.0.0.1:9")
     assert "Traceback" not in result.stderr
+
+
+def test_chat_page_announces_a_member_dropped_for_being_too_slow(monkeypatch):
+    """httplab.chatpage (the lesson's browser chat): a member that does not accept a message
+    in time is dropped, and the others are told that it left."""
+    import asyncio
+    import json
+
+    from websockets.asyncio.client import connect
+
+    import httplab
+    from httplab import chatpage
+
+    real_send = chatpage._send
+
+    async def zed_never_accepts_a_message(member, text):
+        if member.name == "Zed" and json.loads(text)["type"] == "message":
+            raise TimeoutError  # what _send raises after SEND_TIMEOUT for a stuck member
+        await real_send(member, text)
+
+    monkeypatch.setattr(chatpage, "_send", zed_never_accepts_a_message)
+    server = httplab.serve_aiohttp(chatpage.create_app(), name="test-chat-page-drop")
+
+    async def conversation() -> list[dict]:
+        async def receive(websocket, count):
+            async with asyncio.timeout(5):
+                return [json.loads(await websocket.recv()) for _ in range(count)]
+
+        async with (
+            connect(f"{server.ws_url}/ws?name=Ann", open_timeout=5, close_timeout=1) as ann,
+            connect(f"{server.ws_url}/ws?name=Zed", open_timeout=5, close_timeout=1),
+        ):
+            await receive(ann, 3)  # history, Ann joined, Zed joined
+            await ann.send(json.dumps({"type": "message", "text": "hi"}))
+            return await receive(ann, 2)
+
+    try:
+        said, left = asyncio.run(conversation())
+    finally:
+        server.stop()
+    assert said == {"type": "message", "name": "Ann", "text": "hi"}
+    assert left == {"type": "leave", "name": "Zed", "members": ["Ann"]}

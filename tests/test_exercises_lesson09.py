@@ -295,3 +295,50 @@ def test_client_wrong_answers(flag, value, message):
 
 def test_client_must_be_async():
     incorrect(q3, lambda url, count: [], "must be a coroutine function")
+
+
+def gather_room():
+    """Another right answer, in the style of the lab's own chat (aiohttp has no broadcast()):
+    members by name, every send concurrent with a time limit, a member too slow is dropped."""
+    members = {}  # name -> connection
+
+    async def send_all(event):
+        text = json.dumps(event)
+
+        async def send(websocket):
+            try:
+                await asyncio.wait_for(websocket.send(text), 0.5)
+            except (TimeoutError, ConnectionClosed):
+                websocket.transport.abort()  # too slow or gone: its handler says goodbye
+
+        await asyncio.gather(*(send(websocket) for websocket in list(members.values())))
+
+    async def handler(websocket):
+        try:
+            hello = json.loads(await websocket.recv())
+        except (ValueError, ConnectionClosed):
+            hello = None
+        if not (isinstance(hello, dict) and hello.get("type") == "hello" and hello.get("name")):
+            await websocket.close(1008, "hello first")
+            return
+        name = hello["name"]
+        members[name] = websocket
+        await send_all({"type": "join", "name": name, "members": sorted(members)})
+        try:
+            while True:
+                data = json.loads(await websocket.recv())
+                if data.get("type") == "message":
+                    said = {"type": "message", "name": name, "text": data["text"]}
+                    asyncio.create_task(send_all(said))  # each send ends within 0.5 s
+        except ConnectionClosed:
+            pass
+        finally:
+            members.pop(name, None)
+            await send_all({"type": "leave", "name": name, "members": sorted(members)})
+
+    return handler
+
+
+def test_room_with_gather_and_send_timeouts_is_right():
+    result = q2.check(lambda: gather_room())
+    assert result.outcome is Outcome.CORRECT, result.message
