@@ -4,8 +4,10 @@ solution (and on a correct alternative)."""
 from __future__ import annotations
 
 import hashlib
+import shutil
 from pathlib import Path
 
+import httpx
 import pytest
 import requests
 from nbcode import load
@@ -114,6 +116,32 @@ def test_q1_wrong_answers(wrong, message):
     assert_incorrect(q1.check(wrong), message)
 
 
+class BearerAuth(requests.auth.AuthBase):
+    def __init__(self, token):
+        self.token = token
+
+    def __call__(self, request):
+        request.headers["Authorization"] = f"Bearer {self.token}"
+        return request
+
+
+def session_with_auth_object(base_url, username, password):
+    """Correct too: a Session, an auth object, and an HTTPError raised by hand."""
+    with requests.Session() as session:
+        issued = session.post(f"{base_url}/api/token", auth=(username, password), timeout=5)
+        if issued.status_code != 200:
+            raise requests.HTTPError(f"no token: {issued.status_code}")  # no response attached
+        session.auth = BearerAuth(issued.json()["access_token"])
+        private = session.get(f"{base_url}/api/private", timeout=5)
+        private.raise_for_status()
+        return private.json()["username"]
+
+
+def test_q1_accepts_a_session_and_a_hand_made_http_error():
+    result = q1.check(session_with_auth_object)
+    assert result.outcome is Outcome.CORRECT, result.message
+
+
 # --- exercise 2 -------------------------------------------------------------------------------
 
 
@@ -204,6 +232,19 @@ def test_q2_wrong_answers(wrong, message):
 
 def test_q2_accepts_a_title_sent_as_a_part_without_filename():
     result = q2.check(title_as_unnamed_part)
+    assert result.outcome is Outcome.CORRECT, result.message
+
+
+def with_httpx(url, title, csv_text):
+    """Correct too: httpx builds the same multipart body (bytes content, query in the URL)."""
+    files = {"report": ("report.csv", csv_text.encode(), "text/csv")}
+    response = httpx.post(f"{url}?version=2", data={"title": title}, files=files, timeout=10)
+    response.raise_for_status()
+    return response.json()
+
+
+def test_q2_accepts_httpx():
+    result = q2.check(with_httpx)
     assert result.outcome is Outcome.CORRECT, result.message
 
 
@@ -305,3 +346,24 @@ def drops_last_chunk(url, path):
 )
 def test_q3_wrong_answers(wrong, message):
     assert_incorrect(q3.check(wrong), message)
+
+
+def copy_raw_then_hash_the_file(url, path):
+    """Correct too: shutil.copyfileobj from the raw stream, then the file hashed from disk."""
+    with requests.get(url, stream=True, timeout=(3, 30)) as response:
+        response.raise_for_status()
+        expected = response.headers["X-Checksum-SHA256"]
+        response.raw.decode_content = True
+        with open(path, "wb") as file:
+            shutil.copyfileobj(response.raw, file)
+    with open(path, "rb") as file:
+        digest = hashlib.file_digest(file, "sha256").hexdigest()
+    if digest != expected:
+        Path(path).unlink()
+        raise ValueError("checksum mismatch")
+    return digest
+
+
+def test_q3_accepts_copyfileobj_and_hashing_the_file():
+    result = q3.check(copy_raw_then_hash_the_file)
+    assert result.outcome is Outcome.CORRECT, result.message

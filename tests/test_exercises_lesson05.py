@@ -1,8 +1,9 @@
 """Lesson 05's checks: each fails on the stub and on known-wrong answers, passes on the
-solution."""
+solution and on correct alternatives."""
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 import pytest
@@ -194,6 +195,25 @@ def test_q2_wrong_answers(wrong, message):
     assert_incorrect(q2.check(wrong), message)
 
 
+def logout_in_finally(base_url, username, password, client_id):
+    """Correct too: the logout in a finally, and an HTTPError raised by hand."""
+    with requests.Session() as session:
+        session.headers.update({"X-Client-Id": client_id})
+        credentials = {"username": username, "password": password}
+        login = session.post(f"{base_url}/api/login", json=credentials, timeout=5)
+        if login.status_code != 200:
+            raise requests.HTTPError(f"login failed: {login.status_code}")  # no response attached
+        try:
+            return session.get(f"{base_url}/api/me", timeout=5).json()
+        finally:
+            session.post(f"{base_url}/api/logout", timeout=5)
+
+
+def test_q2_accepts_a_finally_and_a_hand_made_http_error():
+    result = q2.check(logout_in_finally)
+    assert result.outcome is Outcome.CORRECT, result.message
+
+
 # --- exercise 3 -------------------------------------------------------------------------------
 
 
@@ -268,3 +288,33 @@ def plain_requests_get(base_url, paths, client_id, workers):
 )
 def test_q3_wrong_answers(wrong, message):
     assert_incorrect(q3.check(wrong), message)
+
+
+def threads_by_hand(base_url, paths, client_id, workers):
+    """Correct too: threads of its own, a blocking pool mounted on the base URL."""
+    results = [None] * len(paths)
+    todo = list(enumerate(paths))
+    lock = threading.Lock()
+    with requests.Session() as session:
+        session.headers["X-Client-Id"] = client_id
+        session.mount(base_url, HTTPAdapter(pool_maxsize=workers, pool_block=True))
+
+        def work():
+            while True:
+                with lock:
+                    if not todo:
+                        return
+                    index, path = todo.pop(0)
+                results[index] = fetcher(session, base_url)(path)
+
+        threads = [threading.Thread(target=work) for _ in range(workers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    return results
+
+
+def test_q3_accepts_threads_by_hand():
+    result = q3.check(threads_by_hand)
+    assert result.outcome is Outcome.CORRECT, result.message

@@ -3,8 +3,11 @@ fails with a specific message on known-wrong answers (the mistakes learners real
 
 from __future__ import annotations
 
+import email.utils
+import random
 import time
 
+import httpx
 import pytest
 import requests
 from nbcode import load
@@ -152,6 +155,52 @@ def test_q1_wrong_answers(wrong, message):
     assert_incorrect(q1, wrong, message)
 
 
+def isinstance_chain(url, timeout):
+    """Correct too: status and Content-Type read by hand, one except with isinstance."""
+    try:
+        response = requests.get(url, timeout=timeout)
+        if response.status_code >= 400:
+            return f"http {response.status_code}"
+        if "json" not in response.headers.get("Content-Type", ""):
+            return "not json"
+        response.json()
+        return "ok"
+    except requests.RequestException as exc:
+        for kind, name in [
+            (requests.Timeout, "timeout"),
+            (requests.ConnectionError, "no connection"),
+            (requests.TooManyRedirects, "too many redirects"),
+        ]:
+            if isinstance(exc, kind):
+                return name
+        raise
+
+
+def with_httpx(url, timeout):
+    """Correct too, with httpx's exceptions."""
+    try:
+        response = httpx.get(url, timeout=timeout, follow_redirects=True)
+        response.raise_for_status()
+        response.json()
+    except httpx.TimeoutException:
+        return "timeout"
+    except httpx.ConnectError:
+        return "no connection"
+    except httpx.HTTPStatusError as exc:
+        return f"http {exc.response.status_code}"
+    except httpx.TooManyRedirects:
+        return "too many redirects"
+    except ValueError:
+        return "not json"
+    return "ok"
+
+
+@pytest.mark.parametrize("answer", [isinstance_chain, with_httpx])
+def test_q1_accepts_alternatives(answer):
+    result = q1.check(answer)
+    assert result.outcome is Outcome.CORRECT, result.message
+
+
 def test_q1_builtin_connection_error_names_the_requests_exception():
     result = q1.check(builtin_exceptions)
     assert "requests.ConnectionError" in result.message, result.message
@@ -203,6 +252,31 @@ def an_adapter(total, backoff_factor):
 )
 def test_q2_wrong_answers(wrong, message):
     assert_incorrect(q2, wrong, message)
+
+
+class RetryingSession(requests.Session):
+    """Correct too: a subclass, `status=` instead of `total=`, jitter, GET and HEAD only."""
+
+    def __init__(self, total, backoff_factor):
+        super().__init__()
+        retry = Retry(
+            total=None,
+            status=total,
+            connect=total,
+            read=total,
+            backoff_factor=backoff_factor,
+            backoff_jitter=0.05,
+            status_forcelist={429, 502, 503, 504},
+            allowed_methods=frozenset({"GET", "HEAD"}),
+            raise_on_status=False,
+        )
+        for prefix in ("http://", "https://"):
+            self.mount(prefix, HTTPAdapter(max_retries=retry))
+
+
+def test_q2_accepts_an_alternative():
+    result = q2.check(RetryingSession)
+    assert result.outcome is Outcome.CORRECT, result.message
 
 
 # --- exercise 3 ---------------------------------------------------------------------------
@@ -294,6 +368,44 @@ def raise_own_error(response):
 )
 def test_q3_wrong_answers(wrong, message):
     assert_incorrect(q3, wrong, message)
+
+
+def while_loop_with_jitter(url, *, attempts=4, backoff=0.1, max_wait=5.0, timeout=5.0):
+    """Correct too: a while loop, a Session, jitter, Retry-After as float or HTTP date."""
+    attempt = 0
+    with requests.Session() as session:
+        while True:
+            attempt += 1
+            response = session.get(url, timeout=timeout)
+            if response.ok:
+                return response.json()
+            if response.status_code not in (429, 502, 503, 504) or attempt >= attempts:
+                raise requests.HTTPError(f"gave up after {attempt}", response=response)
+            retry_after = response.headers.get("retry-after")
+            if retry_after is None:
+                wait = backoff * 2 ** (attempt - 1) + random.uniform(0, backoff / 10)
+            else:
+                try:
+                    wait = float(retry_after)
+                except ValueError:
+                    when = email.utils.parsedate_to_datetime(retry_after).timestamp()
+                    wait = max(0.0, when - time.time())
+            if wait > max_wait:
+                raise requests.HTTPError(f"asked to wait {wait} s", response=response)
+            time.sleep(wait)
+
+
+def test_q3_accepts_an_alternative():
+    result = q3.check(while_loop_with_jitter)
+    assert result.outcome is Outcome.CORRECT, result.message
+
+
+def test_q3_wants_the_response_on_the_http_error():
+    def no_response(response):
+        raise requests.HTTPError(f"gave up after {response.status_code}")
+
+    message = "for a 404: you raised requests.HTTPError without its response"
+    assert_incorrect(q3, retrier(give_up=no_response), message)
 
 
 def test_q3_gives_up_on_a_long_retry_after_without_waiting():

@@ -168,8 +168,9 @@ def _check_private_username(private_username: Callable[..., Any]) -> str:
     except NotImplementedError:
         raise NotAttempted from None
     except requests.HTTPError as exc:
+        # An HTTPError made by hand may carry no response: the server's log then tells.
         status = exc.response.status_code if exc.response is not None else None
-        if status != 401:
+        if status is not None and status != 401:
             raise Incorrect(
                 f"with a wrong password your function raised HTTPError for status {status}; "
                 "expected the 401 of POST /api/token"
@@ -184,7 +185,13 @@ def _check_private_username(private_username: Callable[..., Any]) -> str:
             f"with a wrong password /api/token answers 401, but your function returned "
             f"{answer!r}: call raise_for_status() on the token response"
         )
-    if any(path == "/api/private" for _, path, _ in _log(ANONYMOUS)):
+    log = _log(ANONYMOUS)
+    if ("POST", "/api/token", 401) not in log:
+        raise Incorrect(
+            "with a wrong password your function raised HTTPError, but not for the 401 of "
+            "POST /api/token: ask for the token first, and raise when it is refused"
+        )
+    if any(path == "/api/private" for _, path, _ in log):
         raise Incorrect("after the 401 of /api/token, your function still called /api/private")
     return "a token from Basic credentials, used as a Bearer token; a wrong password raises"
 

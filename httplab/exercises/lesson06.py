@@ -388,6 +388,12 @@ def _expect_http_error(run: Run, status: int, what: str) -> None:
                 f"the {status} of the last attempt"
             )
         return
+    if isinstance(error, requests.HTTPError):
+        raise Incorrect(
+            f"{what}: you raised requests.HTTPError without its response; raise it for the "
+            "last response, so that the caller can read the status and body: "
+            "response.raise_for_status() does it, or HTTPError(..., response=response)"
+        )
     if error is not None:
         raise Incorrect(
             f"{what}: you raised {_kind(error)}; raise requests.HTTPError "
