@@ -11,11 +11,12 @@ _bad: list[str] = []
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    if not report.skipped:
+    xfail = hasattr(report, "wasxfail")  # xfailed, or xpassed when the cell ran anyway
+    if not (report.skipped or xfail) or report.when not in ("setup", "call"):
         return
     in_notebook = ".ipynb" in report.nodeid
     if in_notebook or os.environ.get("CI"):
-        kind = "xfailed" if hasattr(report, "wasxfail") else "skipped"
+        kind = ("xpassed" if report.passed else "xfailed") if xfail else "skipped"
         _bad.append(f"{report.nodeid}: {kind}")
 
 
