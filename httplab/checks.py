@@ -110,6 +110,40 @@ async def acall(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         raise Incorrect(f"{_signature(function, args)} raised {_describe(exc)}") from None
 
 
+def expect_http_error(
+    function: Callable[..., Any], *args: Any, status: int, endpoint: str, when: str, response: str
+) -> None:
+    """Call the learner's function, which must let the `status` answered by `endpoint`
+    (e.g. "POST /api/token") raise requests.HTTPError; anything else is Incorrect.
+
+    An HTTPError raised by hand may carry no response: the check then reads the server's log.
+    """
+    import requests
+
+    path = endpoint.split()[-1]
+    try:
+        answer = function(*args)
+    except NotImplementedError:
+        raise NotAttempted from None
+    except requests.HTTPError as exc:
+        got = exc.response.status_code if exc.response is not None else None
+        if got is not None and got != status:
+            raise Incorrect(
+                f"{when} your function raised HTTPError for status {got}; "
+                f"expected the {status} of {endpoint}"
+            ) from None
+        return
+    except Exception as exc:
+        raise Incorrect(
+            f"{when} your function raised {type(exc).__name__}: let the {status} "
+            f"of {path} raise requests.HTTPError (response.raise_for_status())"
+        ) from None
+    raise Incorrect(
+        f"{when} {path} answers {status}, but your function returned "
+        f"{answer!r}: call raise_for_status() on the {response} response"
+    )
+
+
 def _require_callable(function: Any) -> None:
     if not callable(function):
         raise Incorrect(f"pass your function itself, not {type(function).__name__} {function!r}")

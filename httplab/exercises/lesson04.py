@@ -23,7 +23,7 @@ from aiohttp import web
 
 from .. import lab as _lab
 from .. import servers
-from ..checks import Exercise, Incorrect, NotAttempted, call
+from ..checks import Exercise, Incorrect, NotAttempted, call, expect_http_error
 from ..courseapi.download import body_checksum, body_chunks
 
 MIB = 1024 * 1024
@@ -163,28 +163,10 @@ def _check_private_username(private_username: Callable[..., Any]) -> str:
             )
 
     _forget(api, ANONYMOUS)
-    try:
-        answer = private_username(api, "alice", "not-the-password")
-    except NotImplementedError:
-        raise NotAttempted from None
-    except requests.HTTPError as exc:
-        # An HTTPError made by hand may carry no response: the server's log then tells.
-        status = exc.response.status_code if exc.response is not None else None
-        if status is not None and status != 401:
-            raise Incorrect(
-                f"with a wrong password your function raised HTTPError for status {status}; "
-                "expected the 401 of POST /api/token"
-            ) from None
-    except Exception as exc:
-        raise Incorrect(
-            f"with a wrong password your function raised {type(exc).__name__}: let the 401 "
-            "of /api/token raise requests.HTTPError (response.raise_for_status())"
-        ) from None
-    else:
-        raise Incorrect(
-            f"with a wrong password /api/token answers 401, but your function returned "
-            f"{answer!r}: call raise_for_status() on the token response"
-        )
+    expect_http_error(
+        private_username, api, "alice", "not-the-password",
+        status=401, endpoint="POST /api/token", when="with a wrong password", response="token",
+    )  # fmt: skip
     log = _log(ANONYMOUS)
     if ("POST", "/api/token", 401) not in log:
         raise Incorrect(

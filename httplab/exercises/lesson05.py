@@ -17,7 +17,7 @@ from typing import Any
 import requests
 
 from .. import lab as _lab
-from ..checks import Exercise, Incorrect, NotAttempted, call
+from ..checks import Exercise, Incorrect, call, expect_http_error
 from ..lab import new_client_id
 
 
@@ -196,28 +196,10 @@ def _check_whoami(whoami: Callable[..., Any]) -> str:
 
     client_id = new_client_id("check")
     with _watch_sessions() as seen:
-        try:
-            answer = whoami(lab.api, "alice", "not-the-password", client_id)
-        except NotImplementedError:
-            raise NotAttempted from None
-        except requests.HTTPError as exc:
-            # An HTTPError made by hand may carry no response: the server's log then tells.
-            status = exc.response.status_code if exc.response is not None else None
-            if status is not None and status != 401:
-                raise Incorrect(
-                    f"with a wrong password your function raised HTTPError for status {status}; "
-                    "expected the 401 of POST /api/login"
-                ) from None
-        except Exception as exc:
-            raise Incorrect(
-                f"with a wrong password your function raised {type(exc).__name__}: let the 401 "
-                "of /api/login raise requests.HTTPError (response.raise_for_status())"
-            ) from None
-        else:
-            raise Incorrect(
-                f"with a wrong password /api/login answers 401, but your function returned "
-                f"{answer!r}: call raise_for_status() on the login response"
-            )
+        expect_http_error(
+            whoami, lab.api, "alice", "not-the-password", client_id,
+            status=401, endpoint="POST /api/login", when="with a wrong password", response="login",
+        )  # fmt: skip
     log = _log(lab.stats(client_id))
     if log != [("POST", "/api/login", 401)]:
         shown = ", ".join(f"{method} {path} -> {status}" for method, path, status in log)
