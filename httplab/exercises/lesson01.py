@@ -60,33 +60,32 @@ def _call_with_deadline(function, *args: Any) -> Any:
     return box["value"]
 
 
-def fetch(base_url: str, target: str, method: str = "GET", extra: str = "") -> bytes:
-    """The raw bytes of one response, fetched over a plain socket with Connection: close."""
+def _exchange(base_url: str, request: str) -> bytes:
+    """Send raw request bytes and read everything until the server closes the connection."""
     where = urlsplit(base_url)
-    request = (
-        f"{method} {target} HTTP/1.1\r\nHost: {where.netloc}\r\n{extra}Connection: close\r\n\r\n"
-    )
     with socket.create_connection((where.hostname, where.port), timeout=5) as sock:
         sock.sendall(request.encode("ascii"))
         chunks = []
         while chunk := sock.recv(65536):
             chunks.append(chunk)
     return b"".join(chunks)
+
+
+def fetch(base_url: str, target: str, method: str = "GET", extra: str = "") -> bytes:
+    """The raw bytes of one response, fetched over a plain socket with Connection: close."""
+    host = urlsplit(base_url).netloc
+    request = f"{method} {target} HTTP/1.1\r\nHost: {host}\r\n{extra}Connection: close\r\n\r\n"
+    return _exchange(base_url, request)
 
 
 def fetch_two(base_url: str, first: str, second: str) -> bytes:
     """Two GETs on one kept-alive connection; returns both responses, back to back."""
-    where = urlsplit(base_url)
+    host = urlsplit(base_url).netloc
     request = (
-        f"GET {first} HTTP/1.1\r\nHost: {where.netloc}\r\n\r\n"
-        f"GET {second} HTTP/1.1\r\nHost: {where.netloc}\r\nConnection: close\r\n\r\n"
+        f"GET {first} HTTP/1.1\r\nHost: {host}\r\n\r\n"
+        f"GET {second} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
     )
-    with socket.create_connection((where.hostname, where.port), timeout=5) as sock:
-        sock.sendall(request.encode("ascii"))
-        chunks = []
-        while chunk := sock.recv(65536):
-            chunks.append(chunk)
-    return b"".join(chunks)
+    return _exchange(base_url, request)
 
 
 def reference_parse(raw: bytes, method: str = "GET") -> tuple[int, dict[str, str], bytes]:
