@@ -17,13 +17,15 @@ from __future__ import annotations
 import asyncio
 import html
 import inspect
+import re
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 MIME = "application/vnd.httplab.check+json"
+CODE_SPAN = re.compile(r"`([^`]+)`")
 
 
 class Outcome(StrEnum):
@@ -63,15 +65,24 @@ class Result:
         icon, label, _, _ = _LOOK[self.outcome]
         return f"{icon} {label} ({self.exercise}): {self.message}"
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+    def __await__(self) -> Generator[Any, None, Result]:
+        """`await q1.check(...)` works too: the check has already run, so this returns at once."""
+        return self
+        yield  # makes this a generator, as `await` requires
+
+    def html(self) -> str:
+        """The outcome as an HTML box, with the message's `code spans` rendered as code."""
         icon, label, colour, background = _LOOK[self.outcome]
-        shown = (
+        message = CODE_SPAN.sub(r"<code>\1</code>", html.escape(self.message))
+        return (
             f'<div style="border-left:4px solid {colour};background:{background};'
             f'padding:6px 10px;color:{colour}"><b>{icon} {label}</b> '
-            f"({html.escape(self.exercise)}): {html.escape(self.message)}</div>"
+            f"({html.escape(self.exercise)}): {message}</div>"
         )
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         record = {"exercise": self.exercise, "outcome": self.outcome.value, "message": self.message}
-        return {"text/plain": str(self), "text/html": shown, MIME: record}
+        return {"text/plain": str(self), "text/html": self.html(), MIME: record}
 
 
 def call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -203,12 +214,15 @@ class Exercise:
         key: str,
         title: str,
         check: Callable[..., str | Awaitable[str]],
+        *,
+        answer: str,
         hints: list[str],
         solution: str,
     ) -> None:
         self.key = key
         self.title = title
         self._check = check
+        self.answer = answer  # the name the learner defines (a function or class)
         self.hints = hints
         self.solution_notebook = solution
         Exercise.registry.append(self)

@@ -8,7 +8,9 @@ from httplab.checks import MIME, Exercise, Incorrect, Outcome, acall, call
 
 
 def _exercise(check):
-    exercise = Exercise("T.1", "test", check, hints=["first", "second"], solution="x.ipynb")
+    exercise = Exercise(
+        "T.1", "test", check, answer="double", hints=["first", "second"], solution="x.ipynb"
+    )
     Exercise.registry.remove(exercise)
     return exercise
 
@@ -98,3 +100,14 @@ def test_display_and_hints():
     assert exercise.hint(2).endswith("second")
     assert "hint(1) to hint(2)" in exercise.hint(3)
     assert exercise.solution().endswith("solutions/x.ipynb.")
+
+
+async def test_a_result_can_be_awaited():
+    result = await _exercise(double_check).check(lambda x: 2 * x)
+    assert result.outcome is Outcome.CORRECT
+
+
+def test_code_spans_render_as_code_in_html():
+    result = _exercise(lambda f: (_ for _ in ()).throw(Incorrect("use `timeout=5` <now>"))).check(1)
+    assert "<code>timeout=5</code>" in result.html()
+    assert "&lt;now&gt;" in result.html()

@@ -37,6 +37,7 @@ q1 = Exercise(
     "00.1",
     "Status and media type",
     _check_status_and_type,
+    answer="status_and_type",
     hints=[
         "`requests.get(url, timeout=5)` gives a Response; `.status_code` is the status.",
         "The media type is the part of the `Content-Type` header before any `;`.",

@@ -266,6 +266,7 @@ q1 = Exercise(
     "01.1",
     "A raw GET over a socket",
     _check_fetch_raw,
+    answer="fetch_raw",
     hints=[
         "`socket.create_connection((host, port), timeout=5)` opens the TCP connection; "
         "`sock.sendall(request_bytes)` sends your request.",
@@ -351,6 +352,7 @@ q2 = Exercise(
     "01.2",
     "Parse a response (Content-Length)",
     _check_parse_response,
+    answer="parse_response",
     hints=[
         "`raw.partition(b'\\r\\n\\r\\n')` splits the head from the rest at the FIRST blank line.",
         "Decode the head with 'iso-8859-1' and split it into lines at '\\r\\n'; the first line "
@@ -434,6 +436,7 @@ q3 = Exercise(
     "01.3",
     "Parse a response with a chunked body",
     _check_parse_chunked,
+    answer="parse_chunked_response",
     hints=[
         "Start from your parse_response: if headers.get('transfer-encoding', '').lower() is "
         "'chunked', decode the rest instead of counting Content-Length bytes.",

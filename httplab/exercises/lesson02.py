@@ -99,6 +99,7 @@ q1 = Exercise(
     "02.1",
     "Which methods does a URL allow?",
     _check_allowed_methods,
+    answer="allowed_methods",
     hints=[
         "`requests.options(url, timeout=5)` asks the server what the URL supports.",
         "The answer is in the `Allow` header: 'DELETE, GET, HEAD, ...'. Split it at ',' and "
@@ -153,6 +154,7 @@ q2 = Exercise(
     "02.2",
     "How big is it? Ask without downloading",
     _check_content_length,
+    answer="content_length",
     hints=[
         "HEAD asks for the headers a GET would get, without the body: `requests.head(url, "
         "timeout=5)`.",
@@ -260,6 +262,7 @@ q3 = Exercise(
     "02.3",
     "Safe? Idempotent? Find out by experiment",
     _check_classify,
+    answer="classify",
     hints=[
         "Write a helper `state()` that GETs state_url and returns (status_code, body text): "
         "that is the state you compare.",

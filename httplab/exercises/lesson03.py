@@ -155,6 +155,7 @@ q1 = Exercise(
     "03.1",
     "Describe a status",
     _check_describe,
+    answer="describe",
     hints=[
         "`requests.get(url, allow_redirects=False, timeout=5)` returns the first response "
         "as it is, a redirect included.",
@@ -383,6 +384,7 @@ q2 = Exercise(
     "03.2",
     "Decide the next action",
     _check_next_action,
+    answer="next_action",
     hints=[
         "Start from the class (`status // 100`), then handle the exceptions to it: 304, "
         "401, and the codes worth a retry (429, 502, 503, 504).",
@@ -508,6 +510,7 @@ q3 = Exercise(
     "03.3",
     "A cache that revalidates with ETags",
     _check_get_json,
+    answer="get_json",
     hints=[
         "Store `cache[url] = (response.headers['ETag'], response.json())` after every 200.",
         "Before the request: if `url in cache`, send `headers={'If-None-Match': etag}`.",

@@ -182,6 +182,7 @@ q1 = Exercise(
     "04.1",
     "Basic in, Bearer out",
     _check_private_username,
+    answer="private_username",
     hints=[
         "Two requests: `requests.post(f'{base_url}/api/token', auth=(username, password), "
         "timeout=5)`, then `requests.get(f'{base_url}/api/private', ...)`.",
@@ -281,6 +282,7 @@ q2 = Exercise(
     "04.2",
     "Upload a report",
     _check_upload_report,
+    answer="upload_report",
     hints=[
         "One `requests.post(url, params=..., data=..., files=..., timeout=10)`.",
         "`files={'report': ('report.csv', csv_text, 'text/csv')}`: filename, content, type.",
@@ -407,6 +409,7 @@ q3 = Exercise(
     "04.3",
     "Download with a checksum",
     _check_download,
+    answer="download",
     hints=[
         "`with requests.get(url, stream=True, timeout=(3, 30)) as response:` then "
         "`response.raise_for_status()` before anything else.",

@@ -123,6 +123,7 @@ q1 = Exercise(
     "05.1",
     "One session, one connection",
     _check_get_users,
+    answer="get_users",
     hints=[
         "`with requests.Session() as session:` around the loop; "
         "`session.headers['X-Client-Id'] = client_id` before it.",
@@ -212,6 +213,7 @@ q2 = Exercise(
     "05.2",
     "Log in, read, log out",
     _check_whoami,
+    answer="whoami",
     hints=[
         "One `with requests.Session() as session:` for the three requests, with "
         "`session.headers['X-Client-Id'] = client_id`.",
@@ -318,6 +320,7 @@ q3 = Exercise(
     "05.3",
     "A pool for threads",
     _check_fetch_concurrently,
+    answer="fetch_concurrently",
     hints=[
         "Inside `with requests.Session() as session:`, mount "
         "`HTTPAdapter(pool_maxsize=workers)` for 'http://' and 'https://' with "

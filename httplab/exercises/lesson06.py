@@ -215,6 +215,7 @@ q1 = Exercise(
     "06.1",
     "What went wrong?",
     _check_what_went_wrong,
+    answer="what_went_wrong",
     hints=[
         "Follow the chapter's shape: one `try` around get, raise_for_status and .json(), "
         "then one `except` per kind of failure, each returning its name.",
@@ -359,6 +360,7 @@ q2 = Exercise(
     "06.2",
     "A retrying Session",
     _check_retrying_session,
+    answer="retrying_session",
     hints=[
         "Build `Retry(total=total, backoff_factor=backoff_factor, status_forcelist=[...])`, "
         "wrap it in `HTTPAdapter(max_retries=retry)` and `session.mount(...)` it.",
@@ -532,6 +534,7 @@ q3 = Exercise(
     "06.3",
     "get_json_with_retries",
     _check_get_json_with_retries,
+    answer="get_json_with_retries",
     hints=[
         "A `for attempt in range(1, attempts + 1):` loop: GET, return .json() on success, "
         "`raise_for_status()` at once for a status that is not worth retrying.",

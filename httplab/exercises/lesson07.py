@@ -195,6 +195,7 @@ q1 = Exercise(
     "07.1",
     "fetch_all: a limit, input order, no lost results",
     _check_fetch_all,
+    answer="fetch_all",
     hints=[
         "One aiohttp.ClientSession for all the requests; one coroutine per URL; "
         "asyncio.gather(...) returns their results in the order you passed them.",
@@ -274,6 +275,7 @@ q2 = Exercise(
     "07.2",
     "fetch_within: a deadline for a batch",
     _check_fetch_within,
+    answer="fetch_within",
     hints=[
         "All the requests start at once; the deadline is `seconds` after fetch_within was "
         "called, for all of them together.",

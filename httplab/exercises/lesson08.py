@@ -198,6 +198,7 @@ q1 = Exercise(
     "08.1",
     "Follow the Link headers",
     _check_collect_all,
+    answer="collect_all",
     hints=[
         "`requests` parses the Link header for you: `response.links` is a dict by rel, and "
         '`response.links["next"]["url"]` is the next page\'s URL.',
@@ -421,6 +422,7 @@ q2 = Exercise(
     "08.2",
     "A rate-limit middleware",
     _check_rate_limiter,
+    answer="make_rate_limiter",
     hints=[
         "Return a middleware: `@web.middleware async def middleware(request, handler)`. It keeps "
         'its buckets in the closure; the client is `request.headers.get("X-Client-Id")` '
@@ -687,6 +689,7 @@ q3 = Exercise(
     "08.3",
     "A notes resource",
     _check_notes_app,
+    answer="make_notes_app",
     hints=[
         "Build the app inside make_notes_app: a dict of notes and an id counter there too (so "
         "each app starts empty), handlers as inner `async def`s, routes /notes and "

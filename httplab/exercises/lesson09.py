@@ -123,6 +123,7 @@ q1 = Exercise(
     "09.1",
     "Sec-WebSocket-Accept",
     _check_accept_key,
+    answer="accept_key",
     hints=[
         "Append the GUID 258EAFA5-E914-47DA-95CA-C5AB0DC85B11 to the key, as text.",
         "`hashlib.sha1(text.encode()).digest()` gives 20 bytes; `base64.b64encode` them.",
@@ -405,6 +406,7 @@ q2 = Exercise(
     "09.2",
     "A chat room with nicknames",
     _check_room,
+    answer="make_room",
     hints=[
         "Read the first message with `await websocket.recv()` (in a timeout) and check that it "
         "is a hello with a name; else `await websocket.close(1008, 'say hello first')`.",
@@ -603,6 +605,7 @@ q3 = Exercise(
     "09.3",
     "A client that reconnects and resumes",
     _check_collect,
+    answer="collect",
     hints=[
         "Loop until you have `count` messages; inside, `async with connect(url, "
         "open_timeout=2) as websocket:`, send {'after': last_id}, then read messages.",

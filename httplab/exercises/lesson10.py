@@ -317,6 +317,7 @@ q1 = Exercise(
     "10.1",
     "The protocol ALPN agreed",
     _check_alpn,
+    answer="negotiated_protocol",
     hints=[
         "`ctx = httplab.tls.client_context()` then `ctx.set_alpn_protocols(offer)`.",
         "Open a TCP connection with `socket.create_connection((host, port), timeout=5)` and "
@@ -331,6 +332,7 @@ q2 = Exercise(
     "10.2",
     "Count HTTP/2 streams over one connection",
     _check_multiplexed,
+    answer="fetch_multiplexed",
     hints=[
         "One `httpx.AsyncClient(http2=True, verify=httplab.tls.client_context(), timeout=5)`, "
         "created once, used for every request.",
@@ -345,6 +347,7 @@ q3 = Exercise(
     "10.3",
     "From Alt-Svc to HTTP/3",
     _check_upgrade,
+    answer="h2_then_h3",
     hints=[
         "First `response = await client.get(url, headers=...)` with an HTTP/2 httpx client; "
         "`response.headers.get('alt-svc')` is None when the server offers no alternative.",

@@ -296,6 +296,7 @@ q1 = Exercise(
     "11.1",
     "error_from: typed errors from real error responses",
     _check_error_from,
+    answer="error_from",
     hints=[
         "Pick the class first: a dict {401: Unauthorized, 404: NotFound, 429: RateLimited}, "
         "ServerError for any status >= 500, and APIError for the rest.",
@@ -445,6 +446,7 @@ q2 = Exercise(
     "11.2",
     "paginate: every page, lazily, as an async generator",
     _check_paginate,
+    answer="paginate",
     hints=[
         "An async generator is an `async def` with `yield` in it. Loop while you have a URL: "
         "GET it with the session, yield each item of body['data'], then move to the next URL.",
@@ -706,6 +708,7 @@ q3 = Exercise(
     "11.3",
     "RobustClient: the robust client",
     _check_robust_client,
+    answer="RobustClient",
     hints=[
         "Write `_send` first: one loop over the attempts around "
         "`async with self._session.request(method, url, params=..., json=..., headers=...)`; "
