@@ -36,6 +36,9 @@ def run(path: Path, passes: int = 1) -> tuple[nbformat.NotebookNode, list[float]
     seconds = []
     # the kernel process's own log (not cell output) stays out of the terminal
     with client.setup_kernel(stderr=subprocess.DEVNULL):
+        # store the language_info a kernel writes, so JupyterLab opens the file unchanged
+        reply = client.wait_for_reply(client.kc.kernel_info())
+        notebook.metadata["language_info"] = reply["content"]["language_info"]
         for _ in range(passes):
             started = time.perf_counter()
             for index, cell in enumerate(notebook.cells):
