@@ -4,6 +4,9 @@ skip when running in CI (where every test, browser tests included, must really r
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -32,3 +35,12 @@ def pytest_terminal_summary(terminalreporter) -> None:
         )
         for line in _bad:
             terminalreporter.write_line(line)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Checks record progress: into a file of this test run, never the maintainer's own
+    (kernels that nbval starts inherit the variable)."""
+    if "HTTPLAB_PROGRESS_FILE" not in os.environ:
+        folder = Path(tempfile.mkdtemp(prefix="httplab-progress-"))
+        os.environ["HTTPLAB_PROGRESS_FILE"] = str(folder / "progress.sqlite")
+        config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))

@@ -13,6 +13,7 @@ httplab bench [--twice] [--suite] [NOTEBOOK...]
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import time
@@ -115,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--twice", action="store_true", help="Run All twice in one kernel")
     bench.add_argument("--suite", action="store_true", help="also time the whole test suite")
     args = parser.parse_args(argv)
+    # the kernels these tools start run solutions and stubs: not the maintainer's progress
+    os.environ.setdefault("HTTPLAB_PROGRESS", "off")
     handler = {
         "nav": cmd_nav,
         "exercises": cmd_exercises,
