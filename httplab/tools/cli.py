@@ -8,6 +8,8 @@ httplab refresh [NOTEBOOK...]  write navigation, re-execute lessons and solution
 httplab check                  fail if exercises/ or navigation are out of date
 httplab bench [--twice] [--suite] [NOTEBOOK...]
                                print each notebook's run time (and the test suite's)
+httplab grade [--out DIR] [--timeout S] [--jobs N] PATH...
+                               run a class's exercise notebooks; write grades.csv and a summary
 """
 
 from __future__ import annotations
@@ -101,6 +103,17 @@ def cmd_bench(root: Path, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_grade(root: Path, args: argparse.Namespace) -> int:
+    from . import grade
+
+    paths = [Path(p) for p in args.paths]
+    folder, table, seconds = grade.grade(paths, root, Path(args.out), args.timeout, args.jobs)
+    print((folder / "summary.md").read_text("utf-8"))
+    print(f"{len(table)} rows in {folder / 'grades.csv'}; summary in {folder}/summary.html")
+    print(f"graded in {seconds:.1f} s with {args.jobs} kernels at a time")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="httplab", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -115,6 +128,11 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("notebooks", nargs="*")
     bench.add_argument("--twice", action="store_true", help="Run All twice in one kernel")
     bench.add_argument("--suite", action="store_true", help="also time the whole test suite")
+    grading = commands.add_parser("grade", help="grade a class's exercise notebooks")
+    grading.add_argument("paths", nargs="+", help="notebooks, or folders of them")
+    grading.add_argument("--out", default="grades", help="report folder (never overwritten)")
+    grading.add_argument("--timeout", type=float, default=60, help="seconds a cell may take")
+    grading.add_argument("--jobs", type=int, default=4, help="notebooks run at once")
     args = parser.parse_args(argv)
     # the kernels these tools start run solutions and stubs: not the maintainer's progress
     os.environ.setdefault("HTTPLAB_PROGRESS", "off")
@@ -124,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         "refresh": cmd_refresh,
         "check": cmd_check,
         "bench": cmd_bench,
+        "grade": cmd_grade,
     }[args.command]
     return handler(find_root(), args)
 
