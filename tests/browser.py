@@ -41,6 +41,13 @@ def run_all(page, jupyterlab, notebook: str, timeout_s: float = 60) -> dict:
 
 def run_all_at(page, url: str, timeout_s: float = 60) -> dict:
     """Open the notebook at `url` in JupyterLab, clear its outputs, Run All, wait for idle."""
+    start_run_all(page, url)
+    return finish_run_all(page, timeout_s)
+
+
+def start_run_all(page, url: str) -> None:
+    """Open the notebook at `url`, clear its outputs and start Run All without waiting for it
+    (so that several pages can run at once)."""
     page.goto(url, timeout=30_000)
     page.wait_for_function(
         "() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel"
@@ -51,8 +58,12 @@ def run_all_at(page, url: str, timeout_s: float = 60) -> dict:
         "async () => {"
         " const commands = window.jupyterapp.commands;"
         " await commands.execute('notebook:clear-all-cell-outputs');"
-        " await commands.execute('notebook:run-all-cells'); }"
+        " commands.execute('notebook:run-all-cells'); }"
     )
+
+
+def finish_run_all(page, timeout_s: float = 60) -> dict:
+    """Wait until every cell has run and the kernel is idle; the cells' state."""
     page.wait_for_function(
         f"() => {{ const s = ({CELLS_JS})();"
         " return s.kernel === 'idle' && s.cells.every(c => c.count !== null); }",
