@@ -15,7 +15,10 @@ ROOT = Path(__file__).resolve().parents[1]
 LESSONS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
 STORED = LESSONS + SOLUTIONS
-OUTSIDE_HOST = re.compile(r"https?://(?!127\.0\.0\.1|localhost|\[::1\])[\w.-]+\.\w+")
+OUTSIDE_HOST = re.compile(
+    r"https?://(?!127\.0\.0\.1|localhost|\[::1\])"
+    r"(?![\w.-]+\.(?:test|example|invalid|localhost)(?![\w.-]))[\w.-]+\.\w+"
+)
 
 
 def ids(paths):
@@ -53,3 +56,23 @@ def test_code_never_calls_an_outside_host(path):
     for cell in nbformat.read(path, as_version=4).cells:
         if cell.cell_type == "code":
             assert not OUTSIDE_HOST.search(cell.source), f"{path.name}: {cell.source[:120]}"
+
+
+NBVAL_MARKER = re.compile(r"^\s*#\s*(NBVAL_\w+)(.*)$", re.M)
+KNOWN_MARKERS = {
+    "NBVAL_IGNORE_OUTPUT",
+    "NBVAL_CHECK_OUTPUT",
+    "NBVAL_RAISES_EXCEPTION",
+    "NBVAL_SKIP",
+}
+
+
+@pytest.mark.parametrize("path", STORED, ids=ids(STORED))
+def test_nbval_markers_are_ones_nbval_reads(path):
+    """nbval matches a marker comment exactly: `# NBVAL_IGNORE_OUTPUT (why)` is silently
+    ignored, and the cell's output is then compared after all."""
+    for cell in nbformat.read(path, as_version=4).cells:
+        for name, rest in NBVAL_MARKER.findall(cell.source if cell.cell_type == "code" else ""):
+            assert name in KNOWN_MARKERS and not rest.strip(), (
+                f"{path.name}: `# {name}{rest}`: put the marker alone on its line"
+            )
