@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LESSONS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
 STORED = LESSONS + SOLUTIONS
+# loopback, and names reserved never to resolve (RFC 2606, RFC 6761): .test .example .invalid
 OUTSIDE_HOST = re.compile(
     r"https?://(?!127\.0\.0\.1|localhost|\[::1\])"
     r"(?![\w.-]+\.(?:test|example|invalid|localhost)(?![\w.-]))[\w.-]+\.\w+"
