@@ -24,13 +24,23 @@ from pathlib import Path
 
 import pytest
 import requests
-from browser import CHROMIUM, check_chat_page_in_the_notebook, finish_run_all, start_run_all
+from browser import (
+    CHROMIUM,
+    check_chat_page_in_the_notebook,
+    execute_in_kernel,
+    finish_run_all,
+    start_run_all,
+)
 from jupyterlab_server import _free_port, _write_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "docs" / "classroom" / "jupyterhub_config.py"
 PROXY = shutil.which("configurable-http-proxy")
 LESSON = "course/notebooks/09-websockets.ipynb"
+SHARE_WITH_CLASS = """
+from httplab import classroom
+assert classroom.share_with_group("class") == ["alice", "bob", "carol"]
+"""
 USERS = ("alice", "bob", "teacher", "carol", "eve")
 EXPOSE_APP = json.dumps({"LabApp": {"expose_app_in_browser": True}})
 
@@ -171,10 +181,8 @@ def test_learners_run_lesson_09_and_join_the_teachers_shared_chat(hub, browser):
     refused.goto(f"{hub.url}user/teacher/proxy/{port}/?name=carol", timeout=30_000)
     refused.locator("form button[type=submit]").click()  # the hub's authorize page
     refused.get_by_text("user carol is not allowed").wait_for(timeout=10_000)
-    # The workaround the teacher's guide gives: share with each member of the class.
-    members = teacher.request.get(f"{hub.url}hub/api/groups/class").json()["users"]
-    for member in members:
-        share(hub, teacher, {"user": member})
+    # What the teacher's guide says to do instead, from a cell of the teacher's notebook
+    execute_in_kernel(teacher, SHARE_WITH_CLASS)
 
     for user, page in learners.items():
         join_shared_chat(hub, page, port, user)

@@ -56,11 +56,19 @@ c.DummyAuthenticator.password = os.environ["HTTPLAB_HUB_PASSWORD"]
 c.Authenticator.allow_all = True
 c.Authenticator.admin_users = {TEACHER}
 c.JupyterHub.load_groups = {"class": {"users": LEARNERS}}
-# Sharing (JupyterHub 5+): the teacher may share their own server, and must see group names
-# to share with the group `class`.
-c.JupyterHub.load_roles = [
-    {"name": "teacher-shares", "users": [TEACHER], "scopes": ["shares!user", "read:groups:name"]}
-]
+# Sharing (JupyterHub 5+): the teacher may share their own server and read the class group
+SHARING = ["shares!user", "read:groups", "read:users:name"]
+c.JupyterHub.load_roles = [{"name": "teacher-shares", "users": [TEACHER], "scopes": SHARING}]
+
+
+def server_token_scopes(spawner) -> list[str]:
+    """The scopes of $JUPYTERHUB_API_TOKEN in a user's server: JupyterHub's default ones, and
+    for the teacher sharing too (so `httplab.classroom.share_with_group` works from a cell)."""
+    default = ["users:activity!user", "access:servers!server"]
+    return default + SHARING if spawner.user.name == TEACHER else default
+
+
+c.Spawner.server_token_scopes = server_token_scopes
 
 # Each user's server: JupyterLab from this environment, in a home of its own holding a copy
 # of the course, opening at lesson 00
