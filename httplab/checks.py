@@ -29,6 +29,7 @@ from .attempts import record as record_progress
 
 MIME = "application/vnd.httplab.check+json"
 CODE_SPAN = re.compile(r"`([^`]+)`")
+PORT = re.compile(r"(127\.0\.0\.1|localhost):\d+")
 
 
 class Outcome(StrEnum):
@@ -105,7 +106,7 @@ def call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     except NotImplementedError:
         raise NotAttempted from None
     except Exception as exc:  # the learner's mistake, reported as a message
-        raise Incorrect(f"{_signature(function, args)} raised {_describe(exc)}") from None
+        raise Incorrect(f"{_signature(function, args)} raised {describe(exc)}") from None
 
 
 async def acall(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -121,7 +122,7 @@ async def acall(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     except NotImplementedError:
         raise NotAttempted from None
     except Exception as exc:
-        raise Incorrect(f"{_signature(function, args)} raised {_describe(exc)}") from None
+        raise Incorrect(f"{_signature(function, args)} raised {describe(exc)}") from None
 
 
 def expect_http_error(
@@ -158,6 +159,17 @@ def expect_http_error(
     )
 
 
+def without_ports(text: str) -> str:
+    """`text` with loopback ports masked, so that a message stays the same from run to run."""
+    return PORT.sub(r"\1:PORT", text)
+
+
+def counted(number: int, noun: str) -> str:
+    """'1 connection', '2 connections': a count with its noun, in the right number (for the
+    messages of every lesson's checks)."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def _require_callable(function: Any) -> None:
     if not callable(function):
         raise Incorrect(f"pass your function itself, not {type(function).__name__} {function!r}")
@@ -168,17 +180,19 @@ def _name(function: Callable[..., Any]) -> str:
 
 
 def _signature(function: Callable[..., Any], args: tuple[Any, ...]) -> str:
-    shown = ", ".join(_short(arg) for arg in args)
+    shown = ", ".join(short(arg) for arg in args)
     return f"{_name(function)}({shown})"
 
 
-def _short(value: Any, limit: int = 60) -> str:
-    text = repr(value)
+def short(value: Any, limit: int = 60) -> str:
+    """A value's repr for a message: cut to `limit` characters, loopback ports masked."""
+    text = without_ports(repr(value))
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _describe(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
+def describe(exc: BaseException) -> str:
+    """An exception for a message: its type and the first line of its text, ports masked."""
+    text = without_ports(str(exc)).strip().splitlines()
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
@@ -257,7 +271,7 @@ class Exercise:
             return Result(self.key, Outcome.INCORRECT, str(wrong))
         except Exception as bug:  # the checker's own fault: a message, not a traceback
             message = (
-                f"the check itself failed ({_describe(bug)}), so your answer was not judged; "
+                f"the check itself failed ({describe(bug)}), so your answer was not judged; "
                 "this is a bug in the course, please report it"
             )
             return Result(self.key, Outcome.INCORRECT, message)

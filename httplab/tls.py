@@ -19,6 +19,10 @@ import shutil
 import ssl
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import trustme
 
 SERVER_NAMES = ("127.0.0.1", "localhost", "::1")
 
@@ -31,6 +35,7 @@ def _folder() -> Path:
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     ca = trustme.CA(organization_name="httplab course CA")
     ca.cert_pem.write_to_path(folder / "ca.pem")
+    ca.private_key_pem.write_to_path(folder / "ca.key")
     cert = ca.issue_cert(*SERVER_NAMES)
     cert.private_key_pem.write_to_path(folder / "server.key")
     cert.private_key_and_cert_chain_pem.write_to_path(folder / "server.pem")
@@ -40,6 +45,15 @@ def _folder() -> Path:
 def ca_file() -> str:
     """Path of the CA certificate (PEM): `verify=` for requests, `cafile=` for ssl."""
     return str(_folder() / "ca.pem")
+
+
+@functools.cache
+def lab_ca() -> trustme.CA:
+    """The lab's CA itself (trustme), to issue more certificates (lesson 14's cases)."""
+    import trustme
+
+    folder = _folder()
+    return trustme.CA.from_pem((folder / "ca.pem").read_bytes(), (folder / "ca.key").read_bytes())
 
 
 def server_cert_files() -> tuple[str, str]:

@@ -720,21 +720,40 @@ async def test_flaky_rejects_bad_parameters(client, query):
     await expect_error(await client.get(f"/api/flaky?{query}"), 400)
 
 
+def rate_limit(value: str) -> tuple[str, dict[str, int]]:
+    """Split a RateLimit or RateLimit-Policy value ('"name";k=1;k=2') into name and numbers."""
+    name, *parameters = value.split(";")
+    return name, {key: int(value) for key, value in (p.split("=") for p in parameters)}
+
+
 async def test_limited_token_bucket(client):
     url = "/api/limited?capacity=2&per_second=0.001&client=eager"
     for remaining in (1, 0):
         response = await client.get(url)
         assert response.status == 200
         assert await response.json() == {"remaining": remaining}
-        assert response.headers["RateLimit-Limit"] == "2"
-        assert response.headers["RateLimit-Remaining"] == str(remaining)
+        # draft-ietf-httpapi-ratelimit-headers-11: a quota of 2 per 2000 s (the time to
+        # refill), `remaining` left now and no new token for about 1000 s.
+        assert response.headers["RateLimit-Policy"] == '"default";q=2;w=2000'
+        name, service_limit = rate_limit(response.headers["RateLimit"])
+        assert name == '"default"' and service_limit["r"] == remaining
+        assert 990 <= service_limit["t"] <= 1000
+        assert "RateLimit-Limit" not in response.headers  # the fields of draft-06 are gone
     refused = await client.get(url)
     await expect_error(refused, 429)
     assert 990 <= int(refused.headers["Retry-After"]) <= 1000
+    name, service_limit = rate_limit(refused.headers["RateLimit"])
+    assert service_limit["r"] == 0 and str(service_limit["t"]) == refused.headers["Retry-After"]
     # The bucket keeps the settings of its first use.
     again = await client.get("/api/limited?capacity=50&client=eager")
     assert again.status == 429
-    assert again.headers["RateLimit-Limit"] == "2"
+    assert again.headers["RateLimit-Policy"] == '"default";q=2;w=2000'
+
+
+async def test_limited_window_is_at_least_one_second(client):
+    response = await client.get("/api/limited?capacity=3&per_second=1000&client=quick")
+    assert response.headers["RateLimit-Policy"] == '"default";q=3;w=1'
+    assert rate_limit(response.headers["RateLimit"])[1] == {"r": 2, "t": 1}
 
 
 async def test_limited_retry_after_is_at_least_one_second(client):

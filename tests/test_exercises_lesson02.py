@@ -1,29 +1,16 @@
-"""Lesson 02's checks: each fails on the stub and on known-wrong answers, passes on the solution."""
+"""Lesson 02's checks: known-wrong answers are incorrect, with a message that names the fix;
+correct answers written differently from the solutions pass."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import requests
-from nbcode import load
+from exercise_testing import assert_incorrect
 
 from httplab.checks import Outcome
 from httplab.exercises.lesson02 import q1, q2, q3
-
-NOTEBOOK = "02-methods.ipynb"
-EXERCISES = [(q1, "allowed_methods"), (q2, "content_length"), (q3, "classify")]
-
-
-@pytest.mark.parametrize(("exercise", "name"), EXERCISES)
-def test_solution_passes(exercise, name):
-    result = exercise.check(load("solutions", NOTEBOOK, name))
-    assert result.outcome is Outcome.CORRECT, result.message
-
-
-@pytest.mark.parametrize(("exercise", "name"), EXERCISES)
-def test_stub_is_not_attempted(exercise, name):
-    result = exercise.check(load("exercises", NOTEBOOK, name))
-    assert result.outcome is Outcome.NOT_ATTEMPTED
-
 
 # --- q1 -----------------------------------------------------------------------------------------
 
@@ -67,6 +54,30 @@ def with_none(url):
     return allow(requests.options(url, timeout=5)) | {None}
 
 
+def with_head(url):
+    return allow(requests.head(url, timeout=5))
+
+
+def splits_at_comma_space(url):
+    return set(requests.options(url, timeout=5).headers["Allow"].split(", "))
+
+
+def characters(url):
+    return set(requests.options(url, timeout=5).headers["Allow"].replace(" ", ""))
+
+
+def tries_each_method(url):
+    allowed = set()
+    for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"):
+        if requests.request(method, url, timeout=5).status_code != 405:
+            allowed.add(method)
+    return allowed
+
+
+def the_header_itself(url):
+    return requests.options(url, timeout=5).headers["Allow"]
+
+
 def without_the_query(url):
     bare = url.split("?")[0]
     return allow(requests.options(bare, timeout=5))
@@ -78,18 +89,33 @@ def without_the_query(url):
         (not_stripped, "strip the spaces around each name"),
         (raises_for_status, "raised HTTPError: 405 Client Error: Method Not Allowed"),
         (with_get, "return a set of method names"),
-        (provokes_a_405, "the server saw DELETE /api/users: ask with OPTIONS"),
+        (provokes_a_405, "the server saw DELETE /api/users: ask with `requests.options`"),
         (a_list, "you returned list ['GET', 'HEAD', 'OPTIONS', 'POST']: return a set"),
         (lower_case, "method names are case-sensitive (RFC 9110, section 9.1)"),
         (with_none, "you returned ['GET', 'HEAD', None, 'OPTIONS', 'POST']: every item"),
         (ignores_the_url, "for /api/users/3 you returned ['GET', 'HEAD', 'OPTIONS', 'POST']"),
         (without_the_query, "the course API received no request for /api/users"),
+        (with_head, "the server saw HEAD /api/users: ask with `requests.options`"),
+        (splits_at_comma_space, "you returned ['GET,HEAD,PATCH,PUT']: split the `Allow` header"),
+        (characters, "that is a set of the header's characters; split the header into names"),
+        (tries_each_method, "the server saw GET /api/users: ask with `requests.options`"),
+        (the_header_itself, "you returned str 'GET, HEAD, OPTIONS, POST': return a set"),
     ],
 )
 def test_q1_wrong_answers(wrong, message):
-    result = q1.check(wrong)
-    assert result.outcome is Outcome.INCORRECT
-    assert message in result.message
+    assert_incorrect(q1.check(wrong), message)
+
+
+def with_a_session(url):
+    """Correct too: a Session, and a regex that splits at commas and spaces."""
+    with requests.Session() as session:
+        allow_header = session.options(url, timeout=5).headers.get("Allow", "")
+    return {name for name in re.split(r"[,\s]+", allow_header) if name}
+
+
+def test_q1_accepts_a_session_and_a_regex():
+    result = q1.check(with_a_session)
+    assert result.outcome is Outcome.CORRECT, result.message
 
 
 # --- q2 -----------------------------------------------------------------------------------------
@@ -112,19 +138,58 @@ def head_body(url):
     return len(requests.head(url, timeout=5).content)
 
 
+def first_byte_only(url):
+    response = requests.get(url, headers={"Range": "bytes=0-0"}, timeout=5)
+    return int(response.headers.get("Content-Range", "/0").split("/")[-1])
+
+
+def asks_options(url):
+    return int(requests.options(url, timeout=5).headers.get("Content-Length", 0))
+
+
+def head_then_get(url):
+    size = int(requests.head(url, timeout=5).headers["Content-Length"])
+    if len(requests.get(url, timeout=5).content) != size:
+        raise ValueError("the sizes differ")
+    return size
+
+
+def in_kilobytes(url):
+    return int(requests.head(url, timeout=5).headers["Content-Length"]) // 1000
+
+
+def as_float(url):
+    return float(requests.head(url, timeout=5).headers["Content-Length"])
+
+
 @pytest.mark.parametrize(
     ("wrong", "message"),
     [
+        (head_then_get, "the server saw GET /api/download and started sending the body"),
+        (in_kilobytes, "you returned 123: return the size in bytes"),
+        (first_byte_only, "the server saw GET /api/download and started sending the body"),
+        (asks_options, "the server saw OPTIONS: send one HEAD request (`requests.head`)"),
+        (as_float, "you returned float 123456.0: return the `Content-Length` as an `int`"),
         (downloads_it, "the server saw GET /api/download and started sending the body"),
         (streams_it, "the server saw GET /api/download"),
-        (as_text, "you returned str '123456': return the Content-Length as an int"),
-        (head_body, "for size=123456 you returned 0: read the Content-Length"),
+        (as_text, "you returned str '123456': return the `Content-Length` as an `int`"),
+        (head_body, "for size=123456 you returned 0: return the size in bytes, as the `Content"),
     ],
 )
 def test_q2_wrong_answers(wrong, message):
-    result = q2.check(wrong)
-    assert result.outcome is Outcome.INCORRECT
-    assert message in result.message
+    assert_incorrect(q2.check(wrong), message)
+
+
+def head_in_a_session(url):
+    """Correct too: a HEAD through a Session, the header read without a KeyError."""
+    with requests.Session() as session:
+        response = session.head(url, timeout=5)
+    return int(response.headers.get("content-length", "0"))
+
+
+def test_q2_accepts_a_session():
+    result = q2.check(head_in_a_session)
+    assert result.outcome is Outcome.CORRECT, result.message
 
 
 # --- q3 -----------------------------------------------------------------------------------------
@@ -207,7 +272,61 @@ def safe_swapped(method, url, state_url, body=None):
     return one == two, before == one
 
 
-def a_list(method, url, state_url, body=None):
+def status_only(method, url, state_url, body=None):
+    def state():
+        return requests.get(state_url, timeout=5).status_code
+
+    before = state()
+    requests.request(method, url, json=body, timeout=5)
+    one = state()
+    requests.request(method, url, json=body, timeout=5)
+    return before == one, one == state()
+
+
+def safe_by_the_table(method, url, state_url, body=None):
+    """Measures idempotence, but takes safety from the chapter's table."""
+    requests.request(method, url, json=body, timeout=5)
+    one = state_of(state_url)
+    requests.request(method, url, json=body, timeout=5)
+    return CHAPTER[method][0], one == state_of(state_url)
+
+
+def before_and_after_two(method, url, state_url, body=None):
+    before = state_of(state_url)
+    requests.request(method, url, json=body, timeout=5)
+    one = state_of(state_url)
+    requests.request(method, url, json=body, timeout=5)
+    return before == one, before == state_of(state_url)
+
+
+def state_by_head(method, url, state_url, body=None):
+    def state():
+        return requests.head(state_url, timeout=5).status_code
+
+    before = state()
+    requests.request(method, url, json=body, timeout=5)
+    one = state()
+    requests.request(method, url, json=body, timeout=5)
+    return before == one, one == state()
+
+
+def without_the_body(method, url, state_url, body=None):
+    before = state_of(state_url)
+    requests.request(method, url, timeout=5)
+    one = state_of(state_url)
+    requests.request(method, url, timeout=5)
+    return before == one, one == state_of(state_url)
+
+
+def body_as_form(method, url, state_url, body=None):
+    before = state_of(state_url)
+    requests.request(method, url, data=body, timeout=5)
+    one = state_of(state_url)
+    requests.request(method, url, data=body, timeout=5)
+    return before == one, one == state_of(state_url)
+
+
+def a_list_of_flags(method, url, state_url, body=None):
     send_twice(method, url, body)
     return list(CHAPTER[method])
 
@@ -219,21 +338,45 @@ def a_list(method, url, state_url, body=None):
         (from_a_better_table, "POST /items/"),
         (only_post_is_unsafe_and_so_on, "GET /counter/hit on the counter service: you said safe"),
         (compares_responses, "DELETE /api/users/"),
-        (sends_once, "the server saw your POST 1 time(s): an experiment sends the request twice"),
+        (sends_once, "the server saw your POST once: an experiment sends the request twice"),
+        (status_only, "POST /api/users/"),
+        (safe_by_the_table, "GET /counter/hit on the counter service: you said safe"),
+        (before_and_after_two, "you said not idempotent, but the second request left the state"),
+        (state_by_head, "Read the state as the status code and body of a GET of `state_url`"),
+        (without_the_body, "the server answered 400 to your POST: it did not get the body"),
+        (body_as_form, "send it as JSON, `requests.request(method, url, json=body, timeout=5)`"),
         (compares_headers_too, "PATCH /api/users/"),
         (safe_swapped, "you said safe, but the state at /api/users/"),
-        (a_list, "return a tuple of two bools (safe, idempotent)"),
+        (a_list_of_flags, "return a tuple of two bools `(safe, idempotent)`"),
     ],
 )
 def test_q3_wrong_answers(wrong, message):
-    result = q3.check(wrong)
-    assert result.outcome is Outcome.INCORRECT
-    assert message in result.message
+    assert_incorrect(q3.check(wrong), message)
+
+
+def snapshot(method, url, state_url, body=None):
+    """Correct too: a Session, and the state compared as (status, parsed JSON)."""
+    with requests.Session() as session:
+
+        def state():
+            response = session.get(state_url, timeout=5)
+            return response.status_code, response.json()
+
+        states = [state()]
+        for _ in range(2):
+            session.request(method, url, json=body, timeout=5)
+            states.append(state())
+    return states[0] == states[1], states[1] == states[2]
+
+
+def test_q3_accepts_a_session_and_parsed_json():
+    result = q3.check(snapshot)
+    assert result.outcome is Outcome.CORRECT, result.message
 
 
 def test_q3_messages_say_what_the_experiment_shows():
     result = q3.check(from_a_better_table)
-    assert "POST /items/" in result.message
+    assert_incorrect(result, "POST /items/")
     assert "you said not idempotent, but the second request left the state" in result.message
     result = q3.check(compares_responses)
     assert "a 404 after a 204 is fine" in result.message

@@ -1,5 +1,5 @@
-"""Lesson 04's checks: each fails on the stub and on known-wrong answers, passes on the
-solution (and on a correct alternative)."""
+"""Lesson 04's checks: known-wrong answers are incorrect, with a message that names the fix;
+correct answers written differently from the solutions pass."""
 
 from __future__ import annotations
 
@@ -10,31 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 import requests
-from nbcode import load
+from exercise_testing import assert_incorrect
 
 from httplab.checks import Outcome
 from httplab.exercises.lesson04 import q1, q2, q3
-
-NOTEBOOK = "04-requests.ipynb"
-EXERCISES = [(q1, "private_username"), (q2, "upload_report"), (q3, "download")]
-
-
-@pytest.mark.parametrize(("exercise", "name"), EXERCISES)
-def test_solution_passes(exercise, name):
-    result = exercise.check(load("solutions", NOTEBOOK, name))
-    assert result.outcome is Outcome.CORRECT, result.message
-
-
-@pytest.mark.parametrize(("exercise", "name"), EXERCISES)
-def test_stub_is_not_attempted(exercise, name):
-    result = exercise.check(load("exercises", NOTEBOOK, name))
-    assert result.outcome is Outcome.NOT_ATTEMPTED, result.message
-
-
-def assert_incorrect(result, message):
-    assert result.outcome is Outcome.INCORRECT, result.message
-    assert message in result.message
-
 
 # --- exercise 1 -------------------------------------------------------------------------------
 
@@ -99,14 +78,76 @@ def returns_the_json(base_url, username, password):
     return requests.get(f"{base_url}/api/private", headers=headers, timeout=5).json()
 
 
+def token_then(base_url, username, password, use):
+    """Gets a token correctly, then reads /api/private with `use(base_url, token)`."""
+    issued = requests.post(f"{base_url}/api/token", auth=(username, password), timeout=5)
+    issued.raise_for_status()
+    private = use(base_url, issued.json()["access_token"])
+    private.raise_for_status()
+    return private.json()["username"]
+
+
+def token_in_the_query(base_url, username, password):
+    def use(base, token):
+        return requests.get(f"{base}/api/private", params={"access_token": token}, timeout=5)
+
+    return token_then(base_url, username, password, use)
+
+
+def token_without_scheme(base_url, username, password):
+    def use(base, token):
+        return requests.get(f"{base}/api/private", headers={"Authorization": token}, timeout=5)
+
+    return token_then(base_url, username, password, use)
+
+
+def token_as_basic_password(base_url, username, password):
+    def use(base, token):
+        return requests.get(f"{base}/api/private", auth=(username, token), timeout=5)
+
+    return token_then(base_url, username, password, use)
+
+
+def post_to_private(base_url, username, password):
+    def use(base, token):
+        headers = {"Authorization": f"Bearer {token}"}
+        return requests.post(f"{base}/api/private", headers=headers, timeout=5)
+
+    return token_then(base_url, username, password, use)
+
+
+def wrong_key(base_url, username, password):
+    issued = requests.post(f"{base_url}/api/token", auth=(username, password), timeout=5)
+    issued.raise_for_status()
+    headers = {"Authorization": f"Bearer {issued.json()['token']}"}
+    return requests.get(f"{base_url}/api/private", headers=headers, timeout=5).json()["username"]
+
+
+def unchecked_token(base_url, username, password):
+    issued = requests.post(f"{base_url}/api/token", auth=(username, password), timeout=5)
+    token = issued.json().get("access_token")
+    headers = {"Authorization": f"Bearer {token}"}
+    private = requests.get(f"{base_url}/api/private", headers=headers, timeout=5)
+    private.raise_for_status()
+    return private.json()["username"]
+
+
 @pytest.mark.parametrize(
     ("wrong", "message"),
     [
+        (unchecked_token, "after the 401 of `POST /api/token` your function still called"),
+        (unchecked_token, "call `raise_for_status()` on the token response before reading"),
+        (token_in_the_query, "send the token in the header `Authorization: Bearer <token>`"),
+        (token_without_scheme, "send the token in the header `Authorization: Bearer <token>`"),
+        (token_as_basic_password, "GET /api/private answered 401: send the token in the header"),
+        (post_to_private, "your function sent POST /api/private: read it with GET"),
+        (wrong_key, "raised KeyError: 'token': the token endpoint answers"),
+        (wrong_key, "read the token with `response.json()['access_token']`"),
         (basic_on_private, "your function never asked for a token"),
         (cookie_login, "your function never asked for a token"),
         (token_with_get, "a token is issued by POST /api/token, your function sent GET"),
         (credentials_as_json, "POST /api/token answered 401: send the username and password"),
-        (token_scheme, "send the token in the header Authorization: Bearer <token>"),
+        (token_scheme, "send the token in the header `Authorization: Bearer <token>`"),
         (returns_none_on_failure, "but your function returned None"),
         (never_raises_for_status, "with a wrong password your function raised KeyError"),
         (returns_the_json, "for 'alice' you returned {'username': 'alice'}"),
@@ -206,6 +247,41 @@ def returns_status(url, title, csv_text):
     return response.status_code
 
 
+def no_content_type(url, title, csv_text):
+    return upload(url, {"title": title}, {"report": ("report.csv", csv_text)})
+
+
+def version_in_the_body(url, title, csv_text):
+    files = {"report": ("report.csv", csv_text, "text/csv")}
+    return upload(url, {"title": title, "version": 2}, files, {})
+
+
+def content_type_by_hand(url, title, csv_text):
+    response = requests.post(
+        url,
+        params={"version": 2},
+        data={"title": title},
+        files={"report": ("report.csv", csv_text, "text/csv")},
+        headers={"Content-Type": "multipart/form-data"},
+        timeout=10,
+    )
+    response.raise_for_status()
+    return response.json()
+
+
+def field_named_after_the_file(url, title, csv_text):
+    return upload(url, {"title": title}, {"report.csv": ("report.csv", csv_text, "text/csv")})
+
+
+def returns_the_text(url, title, csv_text):
+    files = {"report": ("report.csv", csv_text, "text/csv")}
+    response = requests.post(
+        url, params={"version": 2}, data={"title": title}, files=files, timeout=10
+    )
+    response.raise_for_status()
+    return response.text
+
+
 def title_as_unnamed_part(url, title, csv_text):
     """Correct too: a part without a filename is a plain text field."""
     files = {"title": (None, title), "report": ("report.csv", csv_text, "text/csv")}
@@ -215,6 +291,11 @@ def title_as_unnamed_part(url, title, csv_text):
 @pytest.mark.parametrize(
     ("wrong", "message"),
     [
+        (no_content_type, "the file part's Content-Type was None: give 'text/csv' as the third"),
+        (version_in_the_body, "the query parameter version was missing: add `params="),
+        (content_type_by_hand, "do not set Content-Type yourself; with `files=` requests"),
+        (field_named_after_the_file, "no file field named 'report' arrived (file fields:"),
+        (returns_the_text, "return `response.json()`, the server's answer"),
         (as_json, "the body arrived as JSON"),
         (as_form, "the body arrived as an urlencoded form"),
         (with_put, "the server received a PUT request: an upload is a POST"),
@@ -330,9 +411,73 @@ def drops_last_chunk(url, path):
         return digest.hexdigest()
 
 
+def chunk_size_none(url, path):
+    digest = hashlib.sha256()
+    with requests.get(url, stream=True, timeout=(3, 30)) as response:
+        response.raise_for_status()
+        expected = response.headers["X-Checksum-SHA256"]
+        with open(path, "wb") as file:
+            for chunk in response.iter_content(chunk_size=None):
+                file.write(chunk)
+                digest.update(chunk)
+    if digest.hexdigest() != expected:
+        Path(path).unlink()
+        raise ValueError("checksum mismatch")
+    return digest.hexdigest()
+
+
+def verified(data, expected, path):
+    """Checks data against the expected digest, then writes it: right, given all the data."""
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != expected:
+        raise ValueError("checksum mismatch")
+    Path(path).write_bytes(data)
+    return digest
+
+
+def streamed_then_content(url, path):
+    with requests.get(url, stream=True, timeout=(3, 30)) as response:
+        response.raise_for_status()
+        return verified(response.content, response.headers["X-Checksum-SHA256"], path)
+
+
+def raw_read_at_once(url, path):
+    with requests.get(url, stream=True, timeout=(3, 30)) as response:
+        response.raise_for_status()
+        return verified(response.raw.read(), response.headers["X-Checksum-SHA256"], path)
+
+
+def upper_case_digest(url, path):
+    return streamed(url, path, checksum=True).upper()
+
+
+def raises_exception(url, path):
+    try:
+        return streamed(url, path, checksum=True)
+    except ValueError:
+        raise Exception("checksum mismatch") from None
+
+
+def text_mode(url, path):
+    digest = hashlib.sha256()
+    with requests.get(url, stream=True, timeout=(3, 30)) as response:
+        response.raise_for_status()
+        with open(path, "w") as file:
+            for chunk in response.iter_content(chunk_size=64 * 1024):
+                file.write(chunk)
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
 @pytest.mark.parametrize(
     ("wrong", "message"),
     [
+        (streamed_then_content, "held at least half of the 6 MiB body in memory at once"),
+        (raw_read_at_once, "(never `response.content` or `response.text`)"),
+        (upper_case_digest, "you returned the SHA-256 in upper case: return it as `digest."),
+        (raises_exception, "on a checksum mismatch raise ValueError, not Exception"),
+        (text_mode, "open the file in binary mode, `open(path, 'wb')`; the chunks are bytes"),
+        (chunk_size_none, "with `chunk_size=None`, `iter_content` returns the whole body as one"),
         (whole_body, "held at least half of the 6 MiB body in memory at once"),
         (no_verification, "a corrupted body did not match its X-Checksum-SHA256"),
         (assert_instead_of_raise, "raise ValueError, not AssertionError (assert statements"),

@@ -1,5 +1,6 @@
-"""Lesson 06's checks: each passes on the solution, says "not attempted" on the stub, and
-fails with a specific message on known-wrong answers (the mistakes learners really make)."""
+"""Lesson 06's checks fail with a specific message on known-wrong answers (the mistakes
+learners really make) and pass on correct answers written differently from the solution.
+(tests/test_exercise_answers.py runs the solutions and the stubs.)"""
 
 from __future__ import annotations
 
@@ -10,47 +11,12 @@ import time
 import httpx
 import pytest
 import requests
-from nbcode import load
+from exercise_testing import assert_incorrect
 from requests.adapters import HTTPAdapter
 from urllib3.util import Retry
 
 from httplab.checks import Outcome
 from httplab.exercises.lesson06 import q1, q2, q3
-
-NOTEBOOK = "06-errors-and-retries.ipynb"
-
-
-def solution(name):
-    return load("solutions", NOTEBOOK, name)
-
-
-def stub(name):
-    return load("exercises", NOTEBOOK, name)
-
-
-def test_solutions_pass():
-    for result in (
-        q1.check(solution("what_went_wrong")),
-        q2.check(solution("retrying_session")),
-        q3.check(solution("get_json_with_retries")),
-    ):
-        assert result.outcome is Outcome.CORRECT, result
-
-
-def test_stubs_are_not_attempted():
-    for result in (
-        q1.check(stub("what_went_wrong")),
-        q2.check(stub("retrying_session")),
-        q3.check(stub("get_json_with_retries")),
-    ):
-        assert result.outcome is Outcome.NOT_ATTEMPTED, result
-
-
-def assert_incorrect(exercise, answer, message):
-    result = exercise.check(answer)
-    assert result.outcome is Outcome.INCORRECT, result.message
-    assert message in result.message, result.message
-
 
 # --- exercise 1 ---------------------------------------------------------------------------
 
@@ -125,6 +91,55 @@ def builtin_exceptions(url, timeout):
     return "ok"
 
 
+def catch_all_as_redirects(url, timeout):
+    """Every other RequestException labelled as the one failure left in the table."""
+    try:
+        response = requests.get(url, timeout=timeout)
+        response.raise_for_status()
+        response.json()
+    except requests.Timeout:
+        return "timeout"
+    except requests.ConnectionError:
+        return "no connection"
+    except requests.HTTPError as exc:
+        return f"http {exc.response.status_code}"
+    except requests.JSONDecodeError:
+        return "not json"
+    except requests.RequestException:
+        return "too many redirects"
+    return "ok"
+
+
+def no_catch_all(url, timeout):
+    try:
+        response = requests.get(url, timeout=timeout)
+        response.raise_for_status()
+        response.json()
+    except requests.Timeout:
+        return "timeout"
+    except requests.ConnectionError:
+        return "no connection"
+    except requests.HTTPError as exc:
+        return f"http {exc.response.status_code}"
+    except requests.JSONDecodeError:
+        return "not json"
+    except requests.TooManyRedirects:
+        return "too many redirects"
+    return "ok"
+
+
+def catch_all_first(url, timeout):
+    try:
+        response = requests.get(url, timeout=timeout)
+        response.raise_for_status()
+        response.json()
+    except requests.RequestException:
+        return "failed"
+    except requests.Timeout:
+        return "timeout"
+    return "ok"
+
+
 def forgets_redirects(url, timeout):
     try:
         response = requests.get(url, timeout=timeout)
@@ -146,13 +161,16 @@ def forgets_redirects(url, timeout):
     [
         (chapter_order, "put `except requests.Timeout` before `except requests.ConnectionError`"),
         (no_raise_for_status, "a missing user (/api/users/99999) you returned 'ok'"),
-        (no_timeout, "you waited for the whole answer: pass timeout=timeout"),
+        (no_timeout, "you waited for the whole answer: pass `timeout=timeout`"),
         (builtin_exceptions, "a closed port on 127.0.0.1 your function raised "),
         (forgets_redirects, "raised requests.TooManyRedirects: catch it"),
+        (catch_all_as_redirects, "keep `except requests.TooManyRedirects` for redirects only"),
+        (no_catch_all, "raised requests.InvalidSchema: catch it and return 'failed'"),
+        (catch_all_first, "a missing user (/api/users/99999) you returned 'failed'"),
     ],
 )
 def test_q1_wrong_answers(wrong, message):
-    assert_incorrect(q1, wrong, message)
+    assert_incorrect(q1.check(wrong), message)
 
 
 def isinstance_chain(url, timeout):
@@ -173,7 +191,7 @@ def isinstance_chain(url, timeout):
         ]:
             if isinstance(exc, kind):
                 return name
-        raise
+        return "failed"
 
 
 def with_httpx(url, timeout):
@@ -192,6 +210,8 @@ def with_httpx(url, timeout):
         return "too many redirects"
     except ValueError:
         return "not json"
+    except httpx.HTTPError:  # httpx.UnsupportedProtocol for ftp://
+        return "failed"
     return "ok"
 
 
@@ -220,9 +240,22 @@ def session_with(**options):
         }
         session = requests.Session()
         session.mount("http://", HTTPAdapter(max_retries=Retry(**settings)))
+        session.mount("https://", HTTPAdapter(max_retries=Retry(**settings)))
         return session
 
     return retrying_session
+
+
+def http_only(total, backoff_factor):
+    retry = Retry(
+        total=total,
+        backoff_factor=backoff_factor,
+        status_forcelist=[429, 502, 503, 504],
+        raise_on_status=False,
+    )
+    session = requests.Session()
+    session.mount("http://", HTTPAdapter(max_retries=retry))
+    return session
 
 
 def plain_session(total, backoff_factor):
@@ -236,22 +269,25 @@ def an_adapter(total, backoff_factor):
 @pytest.mark.parametrize(
     ("wrong", "message"),
     [
-        (plain_session, "a 503 came back after 1 attempt: mount an HTTPAdapter"),
+        (plain_session, "a 503 came back after 1 attempt: mount an `HTTPAdapter"),
         (an_adapter, "return a requests.Session, not HTTPAdapter"),
         (session_with(raise_on_status=True), "Retry(..., raise_on_status=False)"),
         (session_with(total=5), "with total=2 the server saw 6 attempts, expected 3"),
-        (session_with(status_forcelist=[503]), "a 502 Bad Gateway was tried 1 times"),
+        (session_with(status_forcelist=[503]), "a 502 Bad Gateway was tried 1 time, expected"),
         (session_with(status_forcelist=[404, 429, 502, 503, 504]), "a 404 was tried 3 times"),
         (session_with(allowed_methods=None), "POST 2 times: a POST that failed may already have"),
-        (session_with(allowed_methods=["GET", "POST"]), "keep allowed_methods at its default"),
+        (session_with(allowed_methods=["GET", "POST"]), "keep `allowed_methods` at its default"),
         (
             session_with(respect_retry_after_header=False),
             "the server said Retry-After: 1 and your session retried sooner",
         ),
+        (session_with(status_forcelist=[502, 503, 504]), "a 429 Too Many Requests without"),
+        (session_with(status_forcelist=[429, 502, 503]), "a 504 Gateway Timeout without Retry"),
+        (http_only, "your session retries http:// URLs but not https:// ones"),
     ],
 )
 def test_q2_wrong_answers(wrong, message):
-    assert_incorrect(q2, wrong, message)
+    assert_incorrect(q2.check(wrong), message)
 
 
 class RetryingSession(requests.Session):
@@ -290,8 +326,13 @@ def retrier(*, temporary=(429, 502, 503, 504), extra_attempt=0, wait_for=None, g
 
     def right_wait(response, attempt, backoff, max_wait):
         retry_after = response.headers.get("Retry-After", "")
-        wait = int(retry_after) if retry_after.isdigit() else backoff * 2 ** (attempt - 1)
-        return None if wait > max_wait else wait
+        if retry_after.isdigit():
+            wait = int(retry_after)
+        elif retry_after:
+            wait = email.utils.parsedate_to_datetime(retry_after).timestamp() - time.time()
+        else:
+            wait = backoff * 2 ** (attempt - 1)
+        return None if wait > max_wait else max(0, wait)
 
     def get_json_with_retries(url, *, attempts=4, backoff=0.1, max_wait=5.0, timeout=5.0):
         for attempt in range(1, attempts + 1 + extra_attempt):
@@ -340,6 +381,21 @@ def never_gives_up_waiting(response, attempt, backoff, max_wait):
     return int(retry_after) if retry_after.isdigit() else backoff * 2 ** (attempt - 1)
 
 
+def int_retry_after(response, attempt, backoff, max_wait):
+    """The hint that was: int() on a header that may be an HTTP date."""
+    if "Retry-After" in response.headers:
+        wait = int(response.headers["Retry-After"])
+    else:
+        wait = backoff * 2 ** (attempt - 1)
+    return None if wait > max_wait else wait
+
+
+def date_as_absent(response, attempt, backoff, max_wait):
+    retry_after = response.headers.get("Retry-After", "")
+    wait = int(retry_after) if retry_after.isdigit() else backoff * 2 ** (attempt - 1)
+    return None if wait > max_wait else wait
+
+
 class GaveUp(Exception):
     pass
 
@@ -364,10 +420,12 @@ def raise_own_error(response):
             retrier(wait_for=retry_after_only_for_503),
             "a 429 said Retry-After: 1 and the server refused all your 3 attempts",
         ),
+        (retrier(wait_for=int_retry_after), "raised ValueError: Retry-After is either a number"),
+        (retrier(wait_for=date_as_absent), "your 3 attempts all came before that date"),
     ],
 )
 def test_q3_wrong_answers(wrong, message):
-    assert_incorrect(q3, wrong, message)
+    assert_incorrect(q3.check(wrong), message)
 
 
 def while_loop_with_jitter(url, *, attempts=4, backoff=0.1, max_wait=5.0, timeout=5.0):
@@ -405,11 +463,11 @@ def test_q3_wants_the_response_on_the_http_error():
         raise requests.HTTPError(f"gave up after {response.status_code}")
 
     message = "for a 404: you raised requests.HTTPError without its response"
-    assert_incorrect(q3, retrier(give_up=no_response), message)
+    assert_incorrect(q3.check(retrier(give_up=no_response)), message)
 
 
 def test_q3_gives_up_on_a_long_retry_after_without_waiting():
     """The check itself returns promptly even when the answer would sleep for 120 s."""
     started = time.perf_counter()
-    assert_incorrect(q3, retrier(wait_for=never_gives_up_waiting), "still waiting after 3 s")
+    assert_incorrect(q3.check(retrier(wait_for=never_gives_up_waiting)), "still waiting after 3 s")
     assert time.perf_counter() - started < 10

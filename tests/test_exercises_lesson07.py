@@ -1,20 +1,24 @@
-"""Lesson 07's checks: each fails on the stub and on known-wrong answers, passes on the
-solution. The wrong answers are the classic mistakes: no limit, a limit that is not the
-one asked for, results in the order they finish, one failure that costs every result."""
+"""Lesson 07's checks fail with a specific message on known-wrong answers and pass on correct
+answers written differently from the solution. The wrong answers are the classic mistakes: no
+limit, a limit that is not the one asked for, results in the order they finish, one failure
+that costs every result, no timeout, a session never closed.
+(tests/test_exercise_answers.py runs the solutions and the stubs.)"""
 
 from __future__ import annotations
 
 import asyncio
+import gc
+import warnings
 
 import aiohttp
 import pytest
-from nbcode import load
+import requests
+from exercise_testing import assert_incorrect
 
 from httplab.checks import Outcome
 from httplab.exercises.lesson07 import q1, q2
 
-NOTEBOOK = "07-async-clients.ipynb"
-TIMEOUT = aiohttp.ClientTimeout(total=10)
+LONG = aiohttp.ClientTimeout(total=10)
 
 
 async def get_json(session: aiohttp.ClientSession, url: str):
@@ -30,25 +34,19 @@ async def get_or_error(session: aiohttp.ClientSession, url: str):
         return error
 
 
+def within(request_timeout):
+    return aiohttp.ClientTimeout(total=request_timeout)
+
+
 # --- 07.1 fetch_all -----------------------------------------------------------------------
 
 
-def test_fetch_all_solution_passes():
-    result = q1.check(load("solutions", NOTEBOOK, "fetch_all"))
-    assert result.outcome is Outcome.CORRECT, result.message
-
-
-def test_fetch_all_stub_is_not_attempted():
-    result = q1.check(load("exercises", NOTEBOOK, "fetch_all"))
-    assert result.outcome is Outcome.NOT_ATTEMPTED, result.message
-
-
-async def unbounded(urls, limit):
-    async with aiohttp.ClientSession(timeout=TIMEOUT) as session:
+async def unbounded(urls, limit, request_timeout):
+    async with aiohttp.ClientSession(timeout=within(request_timeout)) as session:
         return await asyncio.gather(*(get_or_error(session, url) for url in urls))
 
 
-async def in_the_order_they_finish(urls, limit):
+async def in_the_order_they_finish(urls, limit, request_timeout):
     semaphore = asyncio.Semaphore(limit)
 
     async def one(session, url):
@@ -56,35 +54,37 @@ async def in_the_order_they_finish(urls, limit):
             return await get_or_error(session, url)
 
     results = []
-    async with aiohttp.ClientSession(timeout=TIMEOUT) as session:
+    async with aiohttp.ClientSession(timeout=within(request_timeout)) as session:
         for next_done in asyncio.as_completed([one(session, url) for url in urls]):
             results.append(await next_done)
     return results
 
 
-async def first_failure_raises(urls, limit):
+async def first_failure_raises(urls, limit, request_timeout):
     connector = aiohttp.TCPConnector(limit=limit)
-    async with aiohttp.ClientSession(timeout=TIMEOUT, connector=connector) as session:
+    async with aiohttp.ClientSession(
+        timeout=within(request_timeout), connector=connector
+    ) as session:
         return await asyncio.gather(*(get_json(session, url) for url in urls))
 
 
-async def one_at_a_time(urls, limit):
-    async with aiohttp.ClientSession(timeout=TIMEOUT) as session:
+async def one_at_a_time(urls, limit, request_timeout):
+    async with aiohttp.ClientSession(timeout=within(request_timeout)) as session:
         return [await get_or_error(session, url) for url in urls]
 
 
-async def always_three(urls, limit):
+async def always_three(urls, limit, request_timeout):
     semaphore = asyncio.Semaphore(3)
 
     async def one(session, url):
         async with semaphore:
             return await get_or_error(session, url)
 
-    async with aiohttp.ClientSession(timeout=TIMEOUT) as session:
+    async with aiohttp.ClientSession(timeout=within(request_timeout)) as session:
         return await asyncio.gather(*(one(session, url) for url in urls))
 
 
-async def catches_only_http_errors(urls, limit):
+async def catches_only_http_errors(urls, limit, request_timeout):
     semaphore = asyncio.Semaphore(limit)
 
     async def one(session, url):
@@ -94,22 +94,39 @@ async def catches_only_http_errors(urls, limit):
             except aiohttp.ClientResponseError as error:
                 return error
 
-    async with aiohttp.ClientSession(timeout=TIMEOUT) as session:
+    async with aiohttp.ClientSession(timeout=within(request_timeout)) as session:
         return await asyncio.gather(*(one(session, url) for url in urls))
 
 
-async def none_for_failures(urls, limit):
-    results = await always_three(urls, limit) if limit == 3 else await bounded(urls, limit)
+async def catches_only_client_errors(urls, limit, request_timeout):
+    """The old hint 3: a TimeoutError is not an aiohttp.ClientError."""
+    semaphore = asyncio.Semaphore(limit)
+
+    async def one(session, url):
+        async with semaphore:
+            try:
+                return await get_json(session, url)
+            except aiohttp.ClientError as error:
+                return error
+
+    async with aiohttp.ClientSession(timeout=within(request_timeout)) as session:
+        return await asyncio.gather(*(one(session, url) for url in urls))
+
+
+async def none_for_failures(urls, limit, request_timeout):
+    results = await bounded(urls, limit, request_timeout)
     return [None if isinstance(result, Exception) else result for result in results]
 
 
-async def bounded(urls, limit):
+async def bounded(urls, limit, request_timeout):
     connector = aiohttp.TCPConnector(limit=limit)
-    async with aiohttp.ClientSession(timeout=TIMEOUT, connector=connector) as session:
+    async with aiohttp.ClientSession(
+        timeout=within(request_timeout), connector=connector
+    ) as session:
         return await asyncio.gather(*(get_or_error(session, url) for url in urls))
 
 
-async def responses_not_json(urls, limit):
+async def responses_not_json(urls, limit, request_timeout):
     semaphore = asyncio.Semaphore(limit)
 
     async def one(session, url):
@@ -118,20 +135,33 @@ async def responses_not_json(urls, limit):
                 async with session.get(url) as response:
                     response.raise_for_status()
                     return await response.text()
-            except aiohttp.ClientError as error:
+            except (aiohttp.ClientError, TimeoutError) as error:
                 return error
 
-    async with aiohttp.ClientSession(timeout=TIMEOUT) as session:
+    async with aiohttp.ClientSession(timeout=within(request_timeout)) as session:
         return await asyncio.gather(*(one(session, url) for url in urls))
 
 
-def not_async(urls, limit):
+async def ignores_the_timeout(urls, limit, request_timeout):
+    connector = aiohttp.TCPConnector(limit=limit)
+    async with aiohttp.ClientSession(timeout=LONG, connector=connector) as session:
+        return await asyncio.gather(*(get_or_error(session, url) for url in urls))
+
+
+async def never_closed(urls, limit, request_timeout):
+    session = aiohttp.ClientSession(
+        timeout=within(request_timeout), connector=aiohttp.TCPConnector(limit=limit)
+    )
+    return await asyncio.gather(*(get_or_error(session, url) for url in urls))
+
+
+def not_async(urls, limit, request_timeout):
     return []
 
 
-def test_connector_limit_is_a_correct_answer_too():
-    result = q1.check(bounded)
-    assert result.outcome is Outcome.CORRECT, result.message
+def with_requests(urls, limit, request_timeout):
+    """A plain `def` that fails before it returns: still "use async def"."""
+    return [requests.get(url, timeout=request_timeout).json() for url in urls]
 
 
 @pytest.mark.parametrize(
@@ -146,12 +176,14 @@ def test_connector_limit_is_a_correct_answer_too():
         (none_for_failures, "so result 3 should be the exception that request raised"),
         (responses_not_json, "result 0 should be the decoded JSON body {'slept': 0.14}"),
         (not_async, "must be a coroutine function: write it with `async def`"),
+        (with_requests, "must be a coroutine function: write it with `async def`"),
+        (catches_only_client_errors, "raised TimeoutError: one URL never answers"),
+        (ignores_the_timeout, "was still running after 4 s: one URL accepts the connection"),
+        (never_closed, "left an aiohttp.ClientSession open"),
     ],
 )
 def test_fetch_all_wrong_answers_are_incorrect(wrong, message):
-    result = q1.check(wrong)
-    assert result.outcome is Outcome.INCORRECT
-    assert message in result.message
+    assert_incorrect(q1.check(wrong), message)
 
 
 def test_fetch_all_messages_name_no_port():
@@ -159,26 +191,61 @@ def test_fetch_all_messages_name_no_port():
     assert "127.0.0.1" not in result.message and "client=" not in result.message
 
 
-# --- 07.2 fetch_within --------------------------------------------------------------------
+def test_a_session_left_open_prints_no_warning_later():
+    """The check closes what the learner left open: no "Unclosed client session" later."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert_incorrect(q1.check(never_closed), "left an aiohttp.ClientSession open")
+        gc.collect()
+    assert not [w for w in caught if "Unclosed" in str(w.message)], caught
 
 
-def test_fetch_within_solution_passes():
-    result = q2.check(load("solutions", NOTEBOOK, "fetch_within"))
+async def return_exceptions_and_a_connector(urls, limit, request_timeout):
+    """Correct too: a connector limit and gather(return_exceptions=True)."""
+    connector = aiohttp.TCPConnector(limit=limit)
+    async with aiohttp.ClientSession(
+        timeout=within(request_timeout), connector=connector
+    ) as session:
+        return await asyncio.gather(
+            *(get_json(session, url) for url in urls), return_exceptions=True
+        )
+
+
+async def task_group_and_asyncio_timeout(urls, limit, request_timeout):
+    """Correct too: a TaskGroup, a semaphore, and asyncio.timeout around each request."""
+    semaphore = asyncio.Semaphore(limit)
+
+    async def one(session, url):
+        async with semaphore:
+            try:
+                async with asyncio.timeout(request_timeout):
+                    return await get_json(session, url)
+            except (aiohttp.ClientError, TimeoutError) as error:
+                return error
+
+    async with aiohttp.ClientSession() as session, asyncio.TaskGroup() as group:
+        tasks = [group.create_task(one(session, url)) for url in urls]
+    return [task.result() for task in tasks]
+
+
+@pytest.mark.parametrize(
+    "answer", [return_exceptions_and_a_connector, task_group_and_asyncio_timeout]
+)
+def test_fetch_all_correct_alternatives(answer):
+    result = q1.check(answer)
     assert result.outcome is Outcome.CORRECT, result.message
 
 
-def test_fetch_within_stub_is_not_attempted():
-    result = q2.check(load("exercises", NOTEBOOK, "fetch_within"))
-    assert result.outcome is Outcome.NOT_ATTEMPTED, result.message
+# --- 07.2 fetch_within --------------------------------------------------------------------
 
 
 async def no_deadline(urls, seconds):
-    async with aiohttp.ClientSession(timeout=TIMEOUT) as session:
+    async with aiohttp.ClientSession(timeout=LONG) as session:
         return await asyncio.gather(*(get_json(session, url) for url in urls))
 
 
 async def wait_for_everything(urls, seconds):
-    async with aiohttp.ClientSession(timeout=TIMEOUT) as session:
+    async with aiohttp.ClientSession(timeout=LONG) as session:
         return await asyncio.wait_for(
             asyncio.gather(*(get_json(session, url) for url in urls)), seconds
         )
@@ -186,7 +253,7 @@ async def wait_for_everything(urls, seconds):
 
 async def timeout_per_request_one_after_another(urls, seconds):
     results = []
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=seconds)) as session:
+    async with aiohttp.ClientSession(timeout=within(seconds)) as session:
         for url in urls:
             try:
                 results.append(await get_json(session, url))
@@ -196,7 +263,7 @@ async def timeout_per_request_one_after_another(urls, seconds):
 
 
 async def exceptions_instead_of_none(urls, seconds):
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=seconds)) as session:
+    async with aiohttp.ClientSession(timeout=within(seconds)) as session:
         return await asyncio.gather(
             *(get_json(session, url) for url in urls), return_exceptions=True
         )
@@ -213,12 +280,35 @@ async def timeout_per_request_concurrently(urls, seconds):
         except TimeoutError:
             return None
 
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=seconds)) as session:
+    async with aiohttp.ClientSession(timeout=within(seconds)) as session:
         return await asyncio.gather(*(one(session, url) for url in urls))
 
 
-def test_a_timeout_per_request_sent_together_is_correct_too():
-    result = q2.check(timeout_per_request_concurrently)
+async def session_never_closed(urls, seconds):
+    session = aiohttp.ClientSession(timeout=within(seconds))
+
+    async def one(url):
+        try:
+            return await get_json(session, url)
+        except TimeoutError:
+            return None
+
+    return await asyncio.gather(*(one(url) for url in urls))
+
+
+async def asyncio_wait(urls, seconds):
+    """Correct too: asyncio.wait with a timeout, the pending ones cancelled."""
+    async with aiohttp.ClientSession() as session:
+        tasks = [asyncio.create_task(get_json(session, url)) for url in urls]
+        await asyncio.wait(tasks, timeout=seconds)
+        for task in tasks:
+            task.cancel()
+        return [task.result() if task.done() and not task.cancelled() else None for task in tasks]
+
+
+@pytest.mark.parametrize("answer", [timeout_per_request_concurrently, asyncio_wait])
+def test_fetch_within_correct_alternatives(answer):
+    result = q2.check(answer)
     assert result.outcome is Outcome.CORRECT, result.message
 
 
@@ -230,9 +320,8 @@ def test_a_timeout_per_request_sent_together_is_correct_too():
         (timeout_per_request_one_after_another, "stop waiting at the deadline"),
         (exceptions_instead_of_none, "its result should be None, not a TimeoutError"),
         (too_short, "within the deadline, so its result should be {'slept': 0.05}"),
+        (session_never_closed, "fetch_within left an aiohttp.ClientSession open"),
     ],
 )
 def test_fetch_within_wrong_answers_are_incorrect(wrong, message):
-    result = q2.check(wrong)
-    assert result.outcome is Outcome.INCORRECT
-    assert message in result.message
+    assert_incorrect(q2.check(wrong), message)

@@ -1,4 +1,5 @@
-"""Lesson 08's checks: each fails on the stub and on known-wrong answers, passes on the solution.
+"""Lesson 08's checks fail on known-wrong answers and pass on correct answers written
+differently from the solution (tests/test_exercise_answers.py runs the solutions and stubs).
 
 The wrong rate limiters are one reference token bucket with one fault switched on; the wrong
 notes apps are the solution's own source with one small edit, so each test shows that the
@@ -16,6 +17,7 @@ import nbformat
 import pytest
 import requests
 from aiohttp import web
+from exercise_testing import assert_incorrect
 from nbcode import ROOT, load
 
 from httplab.checks import Outcome
@@ -24,43 +26,17 @@ from httplab.exercises.lesson08 import q1, q2, q3
 NOTEBOOK = "08-aiohttp-server.ipynb"
 
 
-def assert_incorrect(result, message):
-    assert result.outcome is Outcome.INCORRECT, result
-    assert message in result.message, result.message
-
-
-# --- solutions and stubs ---------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("exercise", "name"),
-    [(q1, "collect_all"), (q2, "make_rate_limiter"), (q3, "make_notes_app")],
-)
-def test_solution_passes(exercise, name):
-    result = exercise.check(load("solutions", NOTEBOOK, name))
-    assert result.outcome is Outcome.CORRECT, result.message
-
-
-@pytest.mark.parametrize(
-    ("exercise", "name"),
-    [(q1, "collect_all"), (q2, "make_rate_limiter"), (q3, "make_notes_app")],
-)
-def test_stub_is_not_attempted(exercise, name):
-    result = exercise.check(load("exercises", NOTEBOOK, name))
-    assert result.outcome is Outcome.NOT_ATTEMPTED
-
-
 # --- exercise 1: follow the Link headers -----------------------------------------------------
 
 
-def first_page_only(url):
-    return requests.get(url, timeout=5).json()["data"]
+def first_page_only(url, timeout):
+    return requests.get(url, timeout=timeout).json()["data"]
 
 
-def page_numbers(url):
+def page_numbers(url, timeout):
     records, page = [], 1
     while True:
-        response = requests.get(url, params={"page": page}, timeout=5)
+        response = requests.get(url, params={"page": page}, timeout=timeout)
         response.raise_for_status()
         data = response.json()["data"]
         if not data:
@@ -69,42 +45,90 @@ def page_numbers(url):
         page += 1
 
 
-def follows_first(url):
+def follows_first(url, timeout):
     records = []
     while url:
-        response = requests.get(url, timeout=5)
+        response = requests.get(url, timeout=timeout)
         records += response.json().get("data", [])
         links = response.links
         url = next(iter(links.values()))["url"] if links else None
     return records
 
 
-def fetches_twice(url):
+def fetches_twice(url, timeout):
     records = []
     while url:
-        requests.get(url, timeout=5)
-        response = requests.get(url, timeout=5)
+        requests.get(url, timeout=timeout)
+        response = requests.get(url, timeout=timeout)
         records += response.json()["data"]
         url = response.links.get("next", {}).get("url")
     return records
 
 
-def returns_a_tuple(url):
+def returns_a_tuple(url, timeout):
     records = []
     while url:
-        response = requests.get(url, timeout=5)
+        response = requests.get(url, timeout=timeout)
         records += response.json()["data"]
         url = response.links.get("next", {}).get("url")
     return tuple(records)
 
 
-def keyerror_on_last_page(url):
+def keyerror_on_last_page(url, timeout):
     records = []
     while url:
-        response = requests.get(url, timeout=5)
+        response = requests.get(url, timeout=timeout)
         records += response.json()["data"]
         url = response.links["next"]["url"]
     return records
+
+
+def no_timeout(url, timeout):
+    records = []
+    with requests.Session() as http:
+        while url:
+            response = http.get(url)  # no timeout: the mistake under test
+            response.raise_for_status()
+            records += response.json()["data"]
+            url = response.links.get("next", {}).get("url")
+    return records
+
+
+def swallows_errors(url, timeout):
+    records = []
+    while url:
+        try:
+            response = requests.get(url, timeout=timeout)
+        except requests.RequestException:
+            break  # keep what we have
+        records += response.json()["data"]
+        url = response.links.get("next", {}).get("url")
+    return records
+
+
+def stops_at_an_empty_page_of_its_own(url, timeout):
+    records = requests.get(url, timeout=timeout).json()["data"]
+    page = 1
+    while True:
+        response = requests.get(url, params={"page": page}, timeout=timeout)
+        if response.status_code != 200:
+            return records
+        records += response.json()["data"]
+        page += 1
+
+
+def recursive(url, timeout):
+    """Correct too: recursion on the next link, and a (connect, read) timeout pair."""
+    response = requests.get(url, timeout=(timeout, timeout))
+    response.raise_for_status()
+    following = response.links.get("next")
+    rest = recursive(following["url"], timeout) if following else []
+    return response.json()["data"] + rest
+
+
+def test_a_recursive_walker_passes():
+    result = q1.check(recursive)
+    assert result.outcome is Outcome.CORRECT, result.message
 
 
 @pytest.mark.parametrize(
@@ -115,7 +139,13 @@ def keyerror_on_last_page(url):
         (follows_first, 'follow only rel="next" (not rel="first")'),
         (fetches_twice, "you made 10 requests for 5 pages: one request per page is enough"),
         (returns_a_tuple, "return a list of the records, not tuple"),
-        (keyerror_on_last_page, "('/records') raised KeyError: 'next'"),
+        (keyerror_on_last_page, "('/records', 5) raised KeyError: 'next'"),
+        (no_timeout, "your function waited until the check gave up on it: pass `timeout="),
+        (swallows_errors, "your function returned [{'id': 1, 'word': 'bravo'}, {'id': 2, 'wor"),
+        (
+            stops_at_an_empty_page_of_its_own,
+            "you asked for /records?page=1, a URL the server never gave you",
+        ),
     ],
 )
 def test_wrong_page_walkers_are_incorrect(wrong, message):
@@ -137,12 +167,13 @@ def limiter(
     per_client=True,
     forget=True,
     decorate=True,
+    clock=time.monotonic,
 ):
     """A token-bucket middleware; each keyword switches one fault on."""
     buckets = OrderedDict()
 
     async def middleware(request, handler):
-        now = time.monotonic()
+        now = clock()
         while forget and buckets:
             _, updated = next(iter(buckets.values()))
             if now - updated < capacity / per_second:
@@ -168,6 +199,34 @@ def limiter(
         return web.Response(text="slow down", status=429, headers=headers)
 
     return web.middleware(middleware) if decorate else middleware
+
+
+def gcra(capacity, per_second):
+    """Correct too: the generic cell rate algorithm, one number per client (when its bucket
+    will be full again), and a sweep of the clients whose bucket is full."""
+    interval, burst = 1 / per_second, capacity / per_second
+    full_at = {}
+
+    @web.middleware
+    async def middleware(request, handler):
+        now = time.monotonic()
+        for client in [client for client, when in full_at.items() if when <= now]:
+            del full_at[client]
+        client = request.headers.get("X-Client-Id") or request.remote
+        after = max(full_at.get(client, now), now) + interval
+        if after - now > burst + 1e-9:
+            wait = math.ceil(after - burst - now - 1e-9)
+            body = {"error": "Too Many Requests"}
+            return web.json_response(body, status=429, headers={"Retry-After": str(wait)})
+        full_at[client] = after
+        return await handler(request)
+
+    return middleware
+
+
+def test_a_gcra_limiter_passes():
+    result = q2.check(gcra)
+    assert result.outcome is Outcome.CORRECT, result.message
 
 
 def test_the_reference_limiter_passes():
@@ -214,12 +273,16 @@ def raises_inside(capacity, per_second):
         (partial(limiter, retry_after="0.5"), 'whole number of seconds, such as "1"'),
         (partial(limiter, json_body=False), "the 429 must have a JSON object as its body"),
         (partial(limiter, per_client=False), "keep one bucket per client"),
-        (partial(limiter, refill=False), "refill the bucket by (seconds elapsed x per_second)"),
-        (partial(limiter, refill=False, forget=False), "refill the bucket"),
+        (partial(limiter, refill=False), "on each request add `(now - updated) * per_second`"),
+        (partial(limiter, refill=False, forget=False), "on each request add `(now - updated)"),
+        (
+            partial(limiter, clock=lambda: int(time.time())),
+            "a float in seconds (whole seconds give nothing back for a second)",
+        ),
         (partial(limiter, cap=False), "cap the tokens at the capacity"),
         (partial(limiter, forget=False), "forget a client once its bucket is full again"),
         (chapters_window, "Retry-After should be 1 (seconds, rounded up); yours says 3"),
-        (partial(limiter, decorate=False), "decorate your middleware with @web.middleware"),
+        (partial(limiter, decorate=False), "decorate your middleware with `@web.middleware`"),
         (raises_inside, "answered 500 (your code raised KeyError: 'client')"),
     ],
 )
@@ -245,8 +308,20 @@ def notes_app_with(*edits: tuple[str, str]):
 
 BROKEN_NOTES = {
     "500 on malformed JSON": (
-        [("except ValueError:", "except KeyError:")],
+        [("body = await read_json_object(request)", "body = await request.json()")],
         "POST /notes with malformed JSON answered 500 (your code raised JSONDecodeError",
+    ),
+    "isdigit() alone, as the old hint said": (
+        [
+            (
+                'page = query_int(request, "page", 1, minimum=1)',
+                'raw = request.query.get("page", "1")\n'
+                "        if not raw.isdigit() or int(raw) < 1:\n"
+                '            raise ApiError(400, "page must be an integer >= 1")\n'
+                "        page = int(raw)",
+            )
+        ],
+        "GET /notes?page=² (a superscript two) answered 500 (your code raised ValueError",
     ),
     "200 instead of 201": (
         [("status=201, ", "")],
@@ -262,14 +337,14 @@ BROKEN_NOTES = {
     ),
     "no error middleware": (
         [("middlewares=[json_errors], ", "")],
-        "with text/plain: every error must be a JSON object",
+        "put `json_errors` in the app's middlewares: it answers an ApiError as JSON",
     ),
     "title of any type": (
         [("if not isinstance(title, str) or not title.strip():", "if not title:")],
         "POST /notes with a title that is a number answered 201; expected 400 or 422",
     ),
     "page=0 accepted": (
-        [("1 <= int(raw) <= maximum", "0 <= int(raw) <= maximum")],
+        [('query_int(request, "page", 1, minimum=1)', 'query_int(request, "page", 1, minimum=0)')],
         "GET /notes?page=0 answered 200; expected 400",
     ),
     "per_page not capped": (
@@ -322,3 +397,100 @@ def test_notes_kept_in_a_global_fail_on_the_second_app():
 
 def test_an_app_that_is_not_an_application():
     assert_incorrect(q3.check(lambda: "app"), "must return a web.Application, not 'app'")
+
+
+def notes_with_own_helpers():
+    """Correct too: no given helper, a class of its own, `try: int()` for the parameters."""
+
+    class Notes:
+        def __init__(self):
+            self.by_id, self.next_id = {}, 1
+
+        def add(self, fields):
+            note = {"id": self.next_id, **fields}
+            self.by_id[note["id"]], self.next_id = note, self.next_id + 1
+            return note
+
+    notes = Notes()
+
+    def fail(status, detail):
+        return web.json_response({"error": detail}, status=status)
+
+    @web.middleware
+    async def errors(request, handler):
+        try:
+            return await handler(request)
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            return fail(exc.status, exc.reason)
+
+    async def fields(request):
+        try:
+            body = await request.json()
+        except ValueError:
+            raise web.HTTPBadRequest() from None
+        if not isinstance(body, dict):
+            raise web.HTTPBadRequest()
+        title, text = body.get("title"), body.get("body", "")
+        if not (isinstance(title, str) and title.strip() and isinstance(text, str)):
+            raise web.HTTPUnprocessableEntity()
+        return {"title": title, "body": text}
+
+    def number(request, name, default, top):
+        raw = request.query.get(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw, 10) if raw.strip() == raw and raw.isascii() else 0
+        except ValueError:
+            value = 0
+        if not 1 <= value <= top:
+            raise web.HTTPBadRequest()
+        return value
+
+    def lookup(request):
+        note = notes.by_id.get(int(request.match_info["id"]))
+        if note is None:
+            raise web.HTTPNotFound()
+        return note
+
+    routes = web.RouteTableDef()
+
+    @routes.get("/notes")
+    async def listing(request):
+        page, size = number(request, "page", 1, 10**6), number(request, "per_page", 10, 50)
+        everything = sorted(notes.by_id.values(), key=lambda note: note["id"])
+        data = everything[(page - 1) * size : page * size]
+        return web.json_response(
+            {"data": data, "page": page, "per_page": size, "total": len(everything)}
+        )
+
+    @routes.post("/notes")
+    async def create(request):
+        note = notes.add(await fields(request))
+        return web.json_response(note, status=201, headers={"Location": f"/notes/{note['id']}"})
+
+    @routes.get(r"/notes/{id:\d+}")
+    async def read(request):
+        return web.json_response(lookup(request))
+
+    @routes.put(r"/notes/{id:\d+}")
+    async def update(request):
+        note = lookup(request)
+        note.update(await fields(request))
+        return web.json_response(note)
+
+    @routes.delete(r"/notes/{id:\d+}")
+    async def delete(request):
+        notes.by_id.pop(lookup(request)["id"])
+        return web.Response(status=204)
+
+    app = web.Application(middlewares=[errors], client_max_size=16 * 1024)
+    app.add_routes(routes)
+    return app
+
+
+def test_a_notes_app_with_its_own_helpers_passes():
+    result = q3.check(notes_with_own_helpers)
+    assert result.outcome is Outcome.CORRECT, result.message

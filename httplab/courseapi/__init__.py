@@ -129,9 +129,11 @@ POST     /api/flaky              The same (same counters; the body is ignored), 
                                  a client does not retry a POST blindly.
 GET      /api/limited            ``?capacity=5&per_second=1.0`` (capacity 1..1000, per_second
                                  > 0 and <= 1000; both fixed when the client's bucket is
-                                 created): 200 ``{"remaining": n}`` with
-                                 ``RateLimit-Limit`` and ``RateLimit-Remaining``; no token left:
-                                 429 with ``Retry-After`` (whole seconds, >= 1).
+                                 created): 200 ``{"remaining": n}``; no token left: 429 with
+                                 ``Retry-After`` (whole seconds, >= 1). Both carry the fields of
+                                 draft-ietf-httpapi-ratelimit-headers-11: ``RateLimit-Policy:
+                                 "default";q=<capacity>;w=<seconds to refill>`` and ``RateLimit:
+                                 "default";r=<tokens left>;t=<seconds to the next token>``.
 GET      /api/crash              Raises RuntimeError: 500 ``{"status": 500, "error": "Internal
                                  Server Error", "detail": "the server hit an unexpected error"}``.
 GET      /api/gateway            Calls an upstream on a closed loopback port: 502 with the reason.
@@ -162,6 +164,88 @@ GET      /ws/chat                WebSocket, ``?name=<nick>&room=lobby`` (each at
                                  not accept a message within 1 s is disconnected.
 GET      /                       JSON index of the endpoint groups.
 =======  ======================  ===============================================================
+
+Streaming (lesson 13)
+=====================
+
+=======  ======================  ===============================================================
+Method   Path                    What it does
+=======  ======================  ===============================================================
+GET      /api/stream/chunks      ``?count=10&size=64&delay=0`` (count 1..100000, size 8..1 MiB,
+                                 delay 0..5 s, count*size <= 64 MiB): chunked ``text/plain``, no
+                                 Content-Length; chunk n is a line of `size` bytes,
+                                 ``0000001-----...``, written `delay` s after the previous one.
+POST     /api/upload             ``?limit=8388608`` (1..64 MiB): reads the body piece by piece and
+                                 answers ``{"bytes", "pieces", "sha256", "chunked"}``; nothing is
+                                 kept. More than `limit` bytes: 413 (at once if Content-Length
+                                 says so, else as soon as the count passes the limit).
+GET      /api/sse/feed           ``text/event-stream``: ``retry: <retry>`` then events 1..count
+                                 (``id: n``, ``event: tick``, ``data: {"n": n}``) `interval` s
+                                 apart, with a ``: heartbeat`` comment every `heartbeat` s of
+                                 silence. ``Last-Event-ID: k`` resumes after k (all delivered:
+                                 204, which stops an EventSource); ids older than the last
+                                 `replay` published get ``event: gap``. ``drop_after=N``: the
+                                 first `drops` (default 1) connections of this (client, `key`)
+                                 are cut after N events, without the final chunk. Query: count
+                                 1..1000, interval 0..5, heartbeat 0.01..60 (15), retry ms
+                                 0..60000 (1000), replay 1..1000 (100). A bad Last-Event-ID: 400.
+POST     /api/llm/chat/com-      A chat-completion API (``{"messages": [{"role", "content"}],
+         pletions                "stream", "max_tokens"}``): ``"stream": true`` answers
+                                 ``data: {"object": "chat.completion.chunk", "choices": [{"delta":
+                                 {"content": token}}]}`` events, a last chunk with
+                                 ``finish_reason``, then ``data: [DONE]``. Query ``ttft`` (s before
+                                 the first token, 0.2) and ``rate`` (tokens/s, 50).
+GET      /api/stats/{client}/    ``{"client", "streams": [{"path", "last_event_id", "sent",
+         streams                 "ended", "opened", "closed"}]}``: the client's last 50 streams;
+                                 sent counts chunks, events or tokens; ended is null while
+                                 running, else "complete", "dropped" or "client gone" (it
+                                 stopped reading and closed); opened and closed are seconds on
+                                 the server's monotonic clock.
+=======  ======================  ===============================================================
+
+Caching and conditional requests (lesson 12)
+============================================
+
+=======  ======================  ===============================================================
+Method   Path                    What it does
+=======  ======================  ===============================================================
+GET      /api/cache/policy/      A JSON resource served with one caching policy: max-age,
+         {name}                  no-cache, no-store, private, public, immutable, must-revalidate,
+                                 stale-while-revalidate (``Cache-Control``), expires (``Expires``
+                                 = Date + max_age), heuristic (only ``Last-Modified``). Every one
+                                 has a strong ``ETag`` (weak ``W/"..."`` with ``weak=true``) and
+                                 ``Last-Modified`` (`modified_at`, Unix seconds; default 10 days
+                                 before the app started). Query: max_age 0..1 year (60), swr
+                                 (60), size 0..1 MiB of payload (64), delay 0..5 s before the
+                                 answer (0). If-None-Match (weak) or
+                                 If-Modified-Since: 304 without a body; If-Match (strong): 412.
+GET      /api/cache/greeting     ``Vary: Accept-Language``, ``max-age=60``: ``{"language",
+                                 "greeting"}`` in en, fr, de or es (else en), an ETag per variant.
+GET      /api/cache/notes/{key}  A note of this client (key: 1..64 of ``A-Za-z0-9_.-``):
+PUT                              ``{"key", "version", "data"}``, ``ETag`` (changes on every
+PATCH                            write), ``Cache-Control: no-cache``. PUT a JSON object: 201
+DELETE                           (new) or 200; PATCH: JSON Merge Patch; DELETE: 204. If-Match
+                                 (strong comparison) that does not match: 412; If-None-Match: *
+                                 on an existing note: 412. Writes without a condition win.
+GET ...  /api/cache/guarded/     The same notes (another collection), but a PUT, PATCH or DELETE
+         {key}                   without If-Match or If-None-Match gets 428 Precondition Required.
+=======  ======================  ===============================================================
+Credentials on the move (lesson 14)
+===================================
+
+=======  ======================  ===============================================================
+Method   Path                    What it does
+=======  ======================  ===============================================================
+GET      /api/credentials/       ``?to=<URL>&status=302``: redirect (301, 302, 303, 307 or 308)
+         redirect                to `to`, an absolute http(s) URL on 127.0.0.1, localhost or
+                                 ::1 (else 400).
+GET      /api/credentials/       ``?probe=<id>`` (1..64 characters): records, under the probe,
+         landing                 the Host, the request line and which of Authorization,
+                                 Cookie, X-Api-Key, Proxy-Authorization arrived (and the
+                                 cookies); answers with that record.
+GET      /api/credentials/seen/  ``{"probe", "arrived": [record...]}``, oldest first (the last
+         {probe}                 20 per probe); unknown probe: empty list.
+=======  ======================  ===============================================================
 """
 
 from __future__ import annotations
@@ -170,12 +254,26 @@ import weakref
 
 from aiohttp import web
 
-from . import auth, download, faults, items, stats, users, websockets
+from . import (
+    auth,
+    caching,
+    credentials,
+    download,
+    faults,
+    items,
+    stats,
+    streaming,
+    users,
+    websockets,
+)
 from .auth import AUTH, AuthStore
+from .caching import CACHE, CacheLab
+from .credentials import CREDENTIALS, Landings
 from .errors import error_middleware
 from .faults import FAULTS, FaultState
 from .items import ITEMS, ItemStore
 from .stats import STATS, StatsStore, stats_middleware
+from .streaming import STREAMS, StreamStore
 from .users import USERS, UserStore
 from .websockets import CHAT, OPEN, ChatRooms, close_open_websockets, finish_farewells
 
@@ -214,6 +312,23 @@ INDEX = {
             "/api/html",
         ],
         "websockets": ["/ws/echo", "/ws/chat"],
+        "caching": [
+            "/api/cache/policy/{name}",
+            "/api/cache/greeting",
+            "/api/cache/notes/{key}",
+            "/api/cache/guarded/{key}",
+        ],
+        "streaming": [
+            "/api/stream/chunks",
+            "/api/upload",
+            "/api/sse/feed",
+            "/api/llm/chat/completions",
+        ],
+        "credentials": [
+            "/api/credentials/redirect",
+            "/api/credentials/landing",
+            "/api/credentials/seen/{probe}",
+        ],
     },
 }
 
@@ -235,6 +350,9 @@ async def reset(request: web.Request) -> web.Response:
     app[AUTH].reset()
     app[FAULTS].reset()
     app[STATS].reset()
+    app[CACHE].reset()
+    app[STREAMS].reset()
+    app[CREDENTIALS].reset()
     return web.Response(status=204)
 
 
@@ -249,11 +367,25 @@ def create_app() -> web.Application:
     app[AUTH] = AuthStore()
     app[FAULTS] = FaultState()
     app[STATS] = StatsStore()
+    app[CACHE] = CacheLab()
+    app[STREAMS] = StreamStore()
+    app[CREDENTIALS] = Landings()
     app[CHAT] = ChatRooms()
     app[OPEN] = weakref.WeakSet()
     app.on_shutdown.append(close_open_websockets)
     app.on_cleanup.append(finish_farewells)
     app.router.add_routes(routes)
-    for module in (users, items, auth, stats, faults, download, websockets):
+    for module in (
+        users,
+        items,
+        auth,
+        stats,
+        faults,
+        download,
+        websockets,
+        streaming,
+        caching,
+        credentials,
+    ):
         app.router.add_routes(module.routes)
     return app

@@ -17,6 +17,7 @@ from .lru import LRUDict
 from .stats import client_id
 
 MAX_TRACKED = 1000  # flaky counters and rate-limit buckets kept at most (oldest dropped)
+POLICY = "default"  # the name of /api/limited's quota policy in its RateLimit fields
 
 HTML_PAGE = """<!doctype html>
 <html>
@@ -48,7 +49,21 @@ class TokenBucket:
         return True
 
     def seconds_until_token(self) -> float:
-        return (1 - self.tokens) / self.per_second
+        """Seconds until the whole number of tokens grows by one."""
+        return (math.floor(self.tokens) + 1 - self.tokens) / self.per_second
+
+    def headers(self) -> dict[str, str]:
+        """The RateLimit-Policy and RateLimit fields of draft-ietf-httpapi-ratelimit-headers-11.
+
+        The policy: quota `q` = the capacity, window `w` = the seconds an empty bucket takes
+        to fill up. The service limit: `r` tokens left now, and no new one for `t` seconds.
+        """
+        window = max(1, math.ceil(self.capacity / self.per_second))
+        wait = max(1, math.ceil(self.seconds_until_token()))
+        return {
+            "RateLimit-Policy": f'"{POLICY}";q={self.capacity};w={window}',
+            "RateLimit": f'"{POLICY}";r={math.floor(self.tokens)};t={wait}',
+        }
 
 
 class FaultState:
@@ -105,10 +120,7 @@ async def limited(request: web.Request) -> web.Response:
         client_id(request), lambda: TokenBucket(capacity, per_second, capacity, now)
     )
     allowed = bucket.take(now)
-    headers = {
-        "RateLimit-Limit": str(bucket.capacity),
-        "RateLimit-Remaining": str(int(bucket.tokens)),
-    }
+    headers = bucket.headers()
     if not allowed:
         headers["Retry-After"] = str(max(1, math.ceil(bucket.seconds_until_token())))
         raise ApiError(429, "rate limit exceeded; wait for Retry-After seconds", headers=headers)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 import socket
 import threading
 from typing import Any
@@ -19,7 +18,8 @@ import h11
 import requests
 
 from .. import lab as _lab
-from ..checks import Exercise, Incorrect, call
+from ..checks import Exercise, Incorrect, call, short
+from ..misbehaving import require_timeout
 
 DEADLINE = 10.0  # seconds a learner's fetch may take before the check gives up on it
 
@@ -52,8 +52,9 @@ def _call_with_deadline(function, *args: Any) -> Any:
     error = box.get("error")
     if isinstance(error, Incorrect) and "TimeoutError" in str(error):
         raise Incorrect(
-            f"{error}: the server keeps an HTTP/1.1 connection open after its answer, so a "
-            "read waits until the timeout; send `Connection: close` to make it hang up"
+            f"{getattr(function, '__name__', 'your function')} raised TimeoutError: the server "
+            "keeps an HTTP/1.1 connection open after its answer, so a read waits until the "
+            "timeout; send `Connection: close` to make it hang up"
         ) from None
     if error is not None:
         raise error
@@ -111,25 +112,19 @@ def reference_parse(raw: bytes, method: str = "GET") -> tuple[int, dict[str, str
 def _check_tuple(answer: Any, what: str) -> tuple[int, dict, bytes]:
     if not isinstance(answer, tuple) or len(answer) != 3:
         raise Incorrect(
-            f"for {what} you returned {_short(answer)}: return a tuple (status, headers, body)"
+            f"for {what} you returned {short(answer)}: return a tuple `(status, headers, body)`"
         )
     status, headers, body = answer
     if not isinstance(status, int) or isinstance(status, bool):
-        raise Incorrect(f"for {what} the status is {status!r}: return it as an int")
+        raise Incorrect(f"for {what} the status is {status!r}: return it as an `int`")
     if not isinstance(headers, dict):
-        raise Incorrect(f"for {what} the headers are a {type(headers).__name__}: return a dict")
+        raise Incorrect(f"for {what} the headers are a {type(headers).__name__}: return a `dict`")
     if not isinstance(body, bytes):
         raise Incorrect(
-            f"for {what} the body is a {type(body).__name__}: return bytes (the body may be "
+            f"for {what} the body is a {type(body).__name__}: return `bytes` (the body may be "
             "binary, so do not decode it)"
         )
     return status, headers, body
-
-
-def _short(value: Any, limit: int = 70) -> str:
-    """A short repr for messages, with lab ports masked so that messages stay stable."""
-    text = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", repr(value))
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _compare(answer: Any, raw: bytes, what: str, method: str = "GET") -> None:
@@ -141,6 +136,12 @@ def _compare(answer: Any, raw: bytes, what: str, method: str = "GET") -> None:
     for name, value in want_headers.items():
         if name not in headers:
             similar = [key for key in headers if str(key).lower() == name]
+            if any(str(key).lower().startswith(f"{name}:") for key in headers):
+                raise Incorrect(
+                    f"for {what} a header name of yours holds a ':' (the {name!r} line was cut at "
+                    "a later colon): split each header line at its FIRST ':' only "
+                    "(`line.partition(':')`)"
+                )
             if similar:
                 raise Incorrect(
                     f"for {what} your header names keep their case ({similar[0]!r}): header "
@@ -149,27 +150,37 @@ def _compare(answer: Any, raw: bytes, what: str, method: str = "GET") -> None:
             raise Incorrect(f"for {what} the header {name!r} is missing from your dict")
         if headers[name] != value:
             got = headers[name]
+            if isinstance(got, str) and got != value and got.strip() == value:
+                raise Incorrect(
+                    f"for {what} the value of the {name!r} header is {short(got)}, with "
+                    "spaces around it: strip them (`value.strip()`)"
+                )
             if ":" in value and isinstance(got, str) and value.startswith(got):
                 raise Incorrect(
                     f"for {what} the value of the {name!r} header is cut short: split each "
                     "header line at its FIRST ':' only (dates and URLs contain ':')"
                 )
             raise Incorrect(
-                f"for {what} the header {name!r} is {_short(value)}, you returned {_short(got)}"
+                f"for {what} the header {name!r} is {short(value)}, you returned {short(got)}"
             )
     extra = sorted(set(headers) - set(want_headers), key=str)
     if extra:
         raise Incorrect(
-            f"for {what} your headers have names that are not in the response: {_short(extra)}"
+            f"for {what} your headers have names that are not in the response: {short(extra)}"
         )
     if body != want_body:
         raise Incorrect(
-            f"for {what} the body should be {_short(want_body)}, you returned "
-            f"{_short(body)}{_body_advice(body, want_body, want_status, want_headers)}"
+            f"for {what} the body should be {short(want_body)}, you returned "
+            f"{short(body)}{_body_advice(body, want_body, want_status, want_headers)}"
         )
 
 
 def _body_advice(body: bytes, want: bytes, status: int, headers: dict[str, str]) -> str:
+    if body and b"".join(body.split()) == b"".join(want.split()):
+        return (
+            ": your body lost some whitespace; the body is bytes to keep exactly as they are "
+            "(no `strip()`)"
+        )
     if status in NO_BODY or 100 <= status < 200:
         return (
             f": a {status} response never has a body, whatever Content-Length says (RFC 9112, "
@@ -184,6 +195,11 @@ def _body_advice(body: bytes, want: bytes, status: int, headers: dict[str, str])
         return (
             f": the body is the first {len(want)} bytes after the blank line, as Content-Length "
             "says; what follows belongs to the next response on the connection"
+        )
+    if "content-length" not in headers and "transfer-encoding" not in headers:
+        return (
+            ": without `Content-Length` (and not chunked) the body is everything after the "
+            "empty line, until the server closes the connection"
         )
     if len(body) < len(want) and want.startswith(body):
         return (
@@ -207,11 +223,16 @@ def _check_fetch_raw(fetch_raw) -> str:
     ]
     answers = []
     for target, path, status in probes:
-        answer = _call_with_deadline(fetch_raw, api.hostname, api.port, target)
+        try:
+            answer = _call_with_deadline(fetch_raw, api.hostname, api.port, target)
+        except Incorrect as wrong:
+            if "TimeoutError" in str(wrong) or "did not return" in str(wrong):
+                _require_received(lab, client, path)
+            raise
         if not isinstance(answer, bytes):
             raise Incorrect(
                 f"fetch_raw returned a {type(answer).__name__}: return the raw bytes, exactly "
-                "as recv() gave them (join the pieces with b''.join(...))"
+                "as `recv()` gave them (join the pieces with `b''.join(...)`)"
             )
         head, _, body = answer.partition(b"\r\n\r\n")
         status_line = head.split(b"\r\n", 1)[0].decode("latin-1")
@@ -220,30 +241,28 @@ def _check_fetch_raw(fetch_raw) -> str:
             said = said.split(" b'")[0].rstrip(":")  # without the echo of the request's bytes
             said = said if len(said) <= 70 else said[:67] + "..."
             raise Incorrect(
-                f"for {path} the server answered {status_line!r} ({said}): an HTTP/1.1 request "
-                "needs a `Host: host:port` header, lines ending in \\r\\n, and an empty line "
-                "at the end"
+                f"for {path} the server answered {status_line!r} ({said}): {_bad_request(said)}"
             )
-        seen = [entry for entry in lab.stats(client)["log"] if entry["path"] == path]
-        if not seen:
-            raise Incorrect(
-                f"the course API received no request for {path}: send the whole target you "
-                f"were given, e.g. 'GET {path}?client=... HTTP/1.1'"
-            )
+        seen = _require_received(lab, client, path)
         if seen[-1]["method"] != "GET":
             raise Incorrect(f"the server saw {seen[-1]['method']} {path}: send a GET")
         if not answer:
             raise Incorrect(
                 f"for {path} you returned b'' (no bytes), although the server received your "
-                "GET: keep calling recv() until it returns b'' and return everything it gave. "
+                "GET: keep calling `recv()` until it returns `b''` and return everything it gave. "
                 "If you did, the server sent nothing back: aiohttp drops its answer when the "
-                "client has shut down its side of the connection (sock.shutdown(SHUT_WR)) "
+                "client has shut down its side of the connection (`sock.shutdown(SHUT_WR)`) "
                 "before the answer was written, so keep the socket open while you read"
+            )
+        if status_line.startswith("HTTP/1.0 "):
+            raise Incorrect(
+                f"for {path} the server answered in HTTP/1.0, because your request line said "
+                f"HTTP/1.0: send `GET {path}?client=... HTTP/1.1`"
             )
         if not status_line.startswith(f"HTTP/1.1 {status} "):
             raise Incorrect(
                 f"for {path} the response should start with 'HTTP/1.1 {status} ...', yours "
-                f"starts with {_short(answer[:30])}: return the bytes exactly as received"
+                f"starts with {short(answer[:30])}: return the bytes exactly as received"
             )
         lines = head.decode("latin-1").lower().split("\r\n")
         lengths = [line.partition(":")[2] for line in lines if line.startswith("content-length:")]
@@ -251,15 +270,72 @@ def _check_fetch_raw(fetch_raw) -> str:
         if len(body) < length:
             raise Incorrect(
                 f"for {path} the response is cut short: the body has fewer bytes than its "
-                "Content-Length says; a single recv() returns whatever has arrived so far, so "
-                "keep calling recv() until it returns b'' (the server closed the connection)"
+                "Content-Length says; a single `recv()` returns whatever has arrived so far, so "
+                "keep calling `recv()` until it returns `b''` (the server closed the connection)"
             )
         answers.append(answer)
     truth = requests.get(f"{lab.api}/api/users/7", timeout=5).json()
     user = json.loads(reference_parse(answers[0])[2])
     if user != truth:
         raise Incorrect(f"the body of /api/users/7 should be {truth}, yours parses to {user}")
-    return "your raw GET got complete responses: a 200, a 404 and a 200 kB download"
+    download = requests.get(f"{lab.api}/api/download?size=200000", timeout=5).content
+    if reference_parse(answers[2])[2] != download:
+        raise Incorrect(
+            "the body of /api/download differs from the bytes the server sent: return them "
+            "unchanged (the body is binary: never decode and re-encode it)"
+        )
+    received = require_timeout(
+        lambda host, port: call(fetch_raw, host, port, "/never-answers"),
+        fix="Give the socket a timeout: `socket.create_connection((host, port), timeout=5)`.",
+    )
+    if received.half_closed:
+        raise Incorrect(
+            "your function shut down its side of the connection (`sock.shutdown(SHUT_WR)`) "
+            "before the answer came: a server may take that for a client that gave up (aiohttp "
+            "then drops its answer), so keep the socket open while you read"
+        )
+    _check_host(received.head)
+    return (
+        "your raw GET got complete responses: a 200, a 404 and a 200 kB download; and a "
+        "server that never answers cannot make it wait forever"
+    )
+
+
+def _require_received(lab: _lab.Lab, client: str, path: str) -> list[dict[str, Any]]:
+    """The course API's log of `client`'s requests for `path`; Incorrect if there is none."""
+    seen = [entry for entry in lab.stats(client)["log"] if entry["path"] == path]
+    if not seen:
+        raise Incorrect(
+            f"the course API received no complete request for {path}: send the whole target "
+            f"you were given, `GET {path}?client=... HTTP/1.1`, and end the head with an empty "
+            "line (the request ends in `\\r\\n\\r\\n`), or the server keeps waiting for it"
+        )
+    return seen
+
+
+def _bad_request(said: str) -> str:
+    """What to change in a request the server answered with 400, from what it said."""
+    if "method" in said.lower():
+        return "a method name is case-sensitive: send `GET` in upper case"
+    return (
+        "an HTTP/1.1 request needs a `Host: host:port` header, lines ending in \\r\\n, and "
+        "an empty line at the end"
+    )
+
+
+def _check_host(head: bytes) -> None:
+    """Incorrect unless the request's Host header is the host:port it was sent to (RFC 9112,
+    section 3.2: the authority of the target URI, port included when it is not 80)."""
+    lines = head.decode("latin-1").split("\r\n")
+    sent = [
+        line.partition(":")[2].strip() for line in lines[1:] if line.lower().startswith("host:")
+    ]
+    if sent and ":" not in sent[0]:
+        raise Incorrect(
+            f"you sent `Host: {sent[0][:40]}` without the port: the Host header names the "
+            "server as host and port, `Host: {host}:{port}` (RFC 9112, section 3.2), so that "
+            "a server behind one address can tell its sites apart"
+        )
 
 
 q1 = Exercise(
@@ -284,6 +360,11 @@ q1 = Exercise(
 NO_BODY = (204, 304)  # with every 1xx: no body, whatever the headers say (RFC 9112, 6.3)
 COLON_VALUE = "/response-headers?X-Meeting=10:30&X-Course=http"
 TRICKY_TEXT = b"first part\r\n\r\nX-Not-A-Header: this is still the body\r\n"
+# An HTTP/1.0-style answer: no Content-Length, not chunked; the body ends when the server closes
+UNTIL_CLOSE = (
+    b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n"
+    b"no Content-Length here: the body is everything until the server hangs up\n"
+)
 
 
 def _length_probes() -> list[tuple[str, bytes, str]]:
@@ -306,6 +387,7 @@ def _length_probes() -> list[tuple[str, bytes, str]]:
             _not_modified_then_next(lab.api),
             "GET",
         ),
+        ("a response without Content-Length, ended by closing the connection", UNTIL_CLOSE, "GET"),
     ]
 
 
@@ -335,7 +417,20 @@ def _not_modified_then_next(base_url: str) -> bytes:
 
 def _check_parse(parse_response, probes: list[tuple[str, bytes, str]]) -> None:
     for what, raw, method in probes:
-        _compare(call(parse_response, raw), raw, what, method)
+        _compare(_parse(parse_response, raw, what), raw, what, method)
+
+
+def _parse(parse_response, raw: bytes, what: str) -> Any:
+    """call(parse_response, raw), with advice when it raised KeyError for a missing header."""
+    try:
+        return call(parse_response, raw)
+    except Incorrect as wrong:
+        if "raised KeyError" not in str(wrong):
+            raise
+        raise Incorrect(
+            f"for {what}: {wrong}. Not every response has every header: read one that may be "
+            "missing with `headers.get(name, '')`"
+        ) from None
 
 
 def _check_parse_response(parse_response) -> str:
@@ -343,8 +438,8 @@ def _check_parse_response(parse_response) -> str:
     _check_parse(parse_response, probes)
     return (
         f"right status, headers and body for all {len(probes)} responses, including a 204, a "
-        "304 with a Content-Length, a body with a blank line inside and two responses back to "
-        "back"
+        "304 with a Content-Length, a body with a blank line inside, two responses back to "
+        "back and a body that ends when the connection does"
     )
 
 
@@ -403,11 +498,14 @@ def _check_parse_chunked(parse_chunked_response) -> str:
     expected = requests.get(f"{lab.httpbin}{streamed}", timeout=5).content
     assert reference_parse(real[1][1])[2] == expected
     for what, raw, body in CRAFTED:
-        answer = _check_tuple(call(parse_chunked_response, raw), what)
+        try:
+            answer = _check_tuple(call(parse_chunked_response, raw), what)
+        except Incorrect as wrong:
+            raise Incorrect(f"for {what}: {wrong}{_crafted_advice(what)}") from None
         if answer[2] != body:
             raise Incorrect(
-                f"for {what} the body should be {_short(body)}, you returned "
-                f"{_short(answer[2])}{_crafted_advice(what)}"
+                f"for {what} the body should be {short(body)}, you returned "
+                f"{short(answer[2])}{_crafted_advice(what)}"
             )
     length_probes = _length_probes()
     again = length_probes[:2] + [p for p in length_probes if p[0].startswith("two responses")]
@@ -421,7 +519,7 @@ def _check_parse_chunked(parse_chunked_response) -> str:
 def _crafted_advice(what: str) -> str:
     if "extension" in what:
         return (
-            ": a size line is hexadecimal (int(size, 16) accepts 'A' and 'a') and may carry "
+            ": a size line is hexadecimal (`int(size, 16)` accepts 'A' and 'a') and may carry "
             "an extension after ';', which you ignore"
         )
     if "contains" in what:

@@ -50,26 +50,25 @@ def _check_allowed_methods(allowed_methods) -> str:
         (f"{counter}/counter", "/counter on the counter service"),
     ]
     for url, shown in probes:
-        answer = call(allowed_methods, url)
+        try:
+            answer = call(allowed_methods, url)
+        except Incorrect as wrong:
+            if url.startswith(lab.api):  # a wrong method often ends in a KeyError: say which
+                _require_options(client, urlsplit(url).path, required=False)
+            message = str(wrong)
+            if "raised HTTPError: 405" in message:
+                message += (
+                    ". A 405 carries `Allow` too: do not call `raise_for_status()`, read the "
+                    "header whatever the status"
+                )
+            raise Incorrect(message) from None
         if not isinstance(answer, set | frozenset):
             raise Incorrect(
                 f"for {shown} you returned {type(answer).__name__} {answer!r}: return a set of "
-                "method names, e.g. {'GET', 'HEAD'}"
+                "method names, e.g. `{'GET', 'HEAD'}`"
             )
         if url.startswith(lab.api):
-            path = urlsplit(url).path
-            sent = _methods_sent(client, path)
-            if not sent:
-                raise Incorrect(
-                    f"the course API received no request for {path}: request the URL you are "
-                    "given, query string included"
-                )
-            if any(method != "OPTIONS" for method in sent):
-                other = next(method for method in sent if method != "OPTIONS")
-                raise Incorrect(
-                    f"the server saw {other} {path}: ask with OPTIONS, the method that asks "
-                    "without touching the resource"
-                )
+            _require_options(client, urlsplit(url).path)
         truth = _allow(url)
         if answer != truth:
             shown_answer = sorted(answer, key=str)  # key=str: the set may mix types
@@ -80,19 +79,40 @@ def _check_allowed_methods(allowed_methods) -> str:
     )
 
 
+def _require_options(client: str, path: str, *, required: bool = True) -> None:
+    """Incorrect unless every request the course API saw for `path` was an OPTIONS."""
+    sent = _methods_sent(client, path)
+    if not sent and required:
+        raise Incorrect(
+            f"the course API received no request for {path}: request the URL you are "
+            "given, query string included"
+        )
+    other = [method for method in sent if method != "OPTIONS"]
+    if other:
+        raise Incorrect(
+            f"the server saw {other[0]} {path}: ask with `requests.options`, the method "
+            "that asks without touching the resource"
+        )
+
+
 def _allow_advice(answer: set[Any]) -> str:
     if any(not isinstance(m, str) for m in answer):
         return ": every item of the set is a method name, a str such as 'GET'"
+    if answer and all(isinstance(m, str) and len(m) == 1 for m in answer):
+        return (
+            ": that is a set of the header's characters; split the header into names first "
+            "(`header.split(',')`), then make the set"
+        )
     if any(isinstance(m, str) and m != m.strip() for m in answer):
-        return ": strip the spaces around each name (the header is 'GET, HEAD, ...')"
+        return ": strip the spaces around each name (the header is `GET, HEAD, ...`)"
     if any(isinstance(m, str) and "," in m for m in answer):
-        return ": split the Allow header at each ','"
+        return ": split the `Allow` header at each `,`"
     if any(isinstance(m, str) and m != m.upper() for m in answer):
         return (
             ": method names are case-sensitive (RFC 9110, section 9.1), so keep them as the "
             "server sends them, in upper case"
         )
-    return ": the methods are the comma-separated names in the Allow header of the response"
+    return ": the methods are the comma-separated names in the `Allow` header of the response"
 
 
 q1 = Exercise(
@@ -127,18 +147,23 @@ def _check_content_length(content_length) -> str:
         if "GET" in sent:
             raise Incorrect(
                 f"for size={size} the server saw GET /api/download and started sending the "
-                "body: ask with HEAD, which gets the same headers and no body"
+                "body: ask with `requests.head`, which gets the same headers and no body"
             )
         if "HEAD" not in sent:
             seen = ", ".join(sent) or "no request"
-            raise Incorrect(f"for size={size} the server saw {seen}: send one HEAD request")
+            raise Incorrect(
+                f"for size={size} the server saw {seen}: send one HEAD request (`requests.head`)"
+            )
         if not isinstance(answer, int) or isinstance(answer, bool):
             raise Incorrect(
                 f"for size={size} you returned {type(answer).__name__} {answer!r}: return the "
-                "Content-Length as an int"
+                "`Content-Length` as an `int`"
             )
         if answer != size:
-            raise Incorrect(f"for size={size} you returned {answer}: read the Content-Length")
+            raise Incorrect(
+                f"for size={size} you returned {answer}: return the size in bytes, as the "
+                "`Content-Length` header says it"
+            )
     url = f"{lab.api}/api/users/5?client={client}"
     truth = len(requests.get(url, timeout=5).content)
     answer = call(content_length, url)
@@ -206,6 +231,13 @@ def _cases(client: str) -> list[tuple[str, str, str, Any, bool, bool, str]]:
     ]  # fmt: skip
 
 
+BAD_BODY = (400, 415, 422)  # what the course API answers to a body it cannot use
+
+
+def _times(count: int) -> str:
+    return {0: "never", 1: "once"}.get(count, f"{count} times")
+
+
 def _check_classify(classify) -> str:
     client = _lab.new_client_id("ex02")
     cases = _cases(client)
@@ -219,27 +251,40 @@ def _check_classify(classify) -> str:
         ):
             raise Incorrect(
                 f"for {shown} you returned {answer!r}: return a tuple of two bools "
-                "(safe, idempotent)"
+                "`(safe, idempotent)`"
             )
         if "client=" in url:
             path = urlsplit(url).path
             count = _methods_sent(client, path, since).count(method)
             if count < 2:
                 raise Incorrect(
-                    f"for {shown} the server saw your {method} {count} time(s): an experiment "
+                    f"for {shown} the server saw your {method} {_times(count)}: an experiment "
                     "sends the request twice (and reads the state before, between and after)"
+                )
+            refused = [
+                entry["status"]
+                for entry in _log(client)[since:]
+                if (entry["method"], entry["path"]) == (method, path)
+                and entry["status"] in BAD_BODY
+            ]
+            if body is not None and refused:
+                raise Incorrect(
+                    f"for {shown} the server answered {refused[0]} to your {method}: it did not "
+                    "get the body; send it as JSON, `requests.request(method, url, json=body, "
+                    "timeout=5)`"
                 )
         where = urlsplit(state_url).path
         said_safe, said_idempotent = answer
         if said_safe and not safe:
             raise Incorrect(
                 f"{shown}: you said safe, but the state at {where} changed after the first "
-                "request; a safe request leaves the state as it was"
+                "request: a safe request leaves the state as it was. Read the state as the "
+                "status code and body of a GET of `state_url`, before and after"
             )
         if safe and not said_safe:
             raise Incorrect(
                 f"{shown}: you said not safe, but the state at {where} did not change; compare "
-                "the status code and body of a GET of state_url (not headers such as Date)"
+                "the status code and body of a GET of `state_url` (not headers such as `Date`)"
             )
         if said_idempotent and not idempotent:
             raise Incorrect(

@@ -16,7 +16,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from .. import lab as _lab
-from ..checks import Exercise, Incorrect, call
+from ..checks import Exercise, Incorrect, call, counted
 
 TIMEOUT = 5
 CLASSES = {
@@ -53,10 +53,27 @@ def _raised(wrong: Incorrect, shown_call: str) -> str:
     return f"{shown_call} raised {text.split(' raised ', 1)[1]}" if " raised " in text else text
 
 
-def _session(prefix: str) -> requests.Session:
-    session = requests.Session()
+class _TimedSession(requests.Session):
+    """A Session that records the timeout given to every request sent through it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.timeouts: list[Any] = []
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        self.timeouts.append(kwargs.get("timeout"))
+        return super().send(request, **kwargs)
+
+
+def _session(prefix: str) -> _TimedSession:
+    session = _TimedSession()
     session.headers["X-Client-Id"] = _lab.new_client_id(prefix)
     return session
+
+
+def _no_timeout(timeout: Any) -> bool:
+    """True for a timeout that lets a request wait forever: None, or a tuple holding None."""
+    return timeout is None or (isinstance(timeout, tuple) and None in timeout)
 
 
 # ---------------------------------------------------------------------------------------
@@ -91,15 +108,24 @@ def _check_describe(describe: Callable[[str], Any]) -> str:
             message = f"for {path}: {_raised(wrong, 'describe(url)')}"
             if "is not a valid HTTPStatus" in message:
                 message += (
-                    ". A server may send a code Python does not know: catch the ValueError, "
-                    "return None as the phrase, and take the class from the first digit"
+                    ". A server may send a code Python does not know: catch the `ValueError`, "
+                    "return `None` as the phrase, and take the class from the first digit"
+                )
+            elif "raised HTTPError" in message:
+                message += (
+                    ". An error status is an answer to describe, not a failure: do not call "
+                    "`raise_for_status()` here"
+                )
+            elif "raised KeyError" in message:
+                message += (
+                    ". The class is `CLASSES[code // 100]`: the first digit of the code, 1 to 5"
                 )
             raise Incorrect(message) from None
         if server == "api":
             _sent_a_get(lab, client, path)
         if not isinstance(answer, tuple) or len(answer) != 3:
             raise Incorrect(
-                f"for {path} you returned {answer!r}: return a tuple (code, phrase, class)"
+                f"for {path} you returned {answer!r}: return a tuple `(code, phrase, class)`"
             )
         got_code, got_phrase, got_class = answer
         if got_code != code:
@@ -107,23 +133,25 @@ def _check_describe(describe: Callable[[str], Any]) -> str:
                 raise Incorrect(
                     f"for {path} the server answered {code} with a Location header, you "
                     f"returned {got_code!r}: that is the status after requests followed the "
-                    "redirect. Pass allow_redirects=False to see the redirect itself"
+                    "redirect. Pass `allow_redirects=False` to see the redirect itself"
                 )
-            raise Incorrect(f"for {path} the status is {code}, you returned {got_code!r}")
+            advice = " as an `int` (`response.status_code`)" * isinstance(got_code, str)
+            raise Incorrect(f"for {path} the status is {code}, you returned {got_code!r}{advice}")
         if got_phrase != expected[1]:
             if expected[1] is None:
                 raise Incorrect(
-                    f"for {path} the status {code} is not in http.HTTPStatus, so the phrase is "
-                    f"None; you returned {got_phrase!r}"
+                    f"for {path} the status {code} is not in `http.HTTPStatus`, so the phrase is "
+                    f"`None`; you returned {got_phrase!r}"
                 )
             if isinstance(got_phrase, str) and got_phrase == truth.reason:
                 raise Incorrect(
                     f"for {path} you returned the reason phrase this server sent "
                     f"({got_phrase!r}); servers write what they like there (HTTP/2 sends none). "
-                    f"Take the phrase from http.HTTPStatus: {expected[1]!r}"
+                    f"Take the phrase from `http.HTTPStatus`: {expected[1]!r}"
                 )
             raise Incorrect(
-                f"for {path} the phrase of {code} is {expected[1]!r}, you returned {got_phrase!r}"
+                f"for {path} the phrase of {code} is {expected[1]!r}, you returned "
+                f"{got_phrase!r}: take `HTTPStatus(code).phrase`"
             )
         if got_class != expected[2]:
             raise Incorrect(
@@ -303,8 +331,8 @@ def _action_advice(response: requests.Response, expected: tuple[str, Any], answe
             location = response.headers["Location"]
             if value == location:
                 return (
-                    f"the Location {location!r} is relative: resolve it against response.url "
-                    "(urllib.parse.urljoin) so the client knows which server to ask"
+                    f"the Location {location!r} is relative: resolve it against `response.url` "
+                    "(`urllib.parse.urljoin`) so the client knows which server to ask"
                 )
             return f"follow the Location header ({_path(location)}) as an absolute URL"
         if want_action == "retry":
@@ -312,7 +340,10 @@ def _action_advice(response: requests.Response, expected: tuple[str, Any], answe
             if retry_after is None:
                 return "there is no Retry-After header: wait 1 second, as the rules say"
             if isinstance(value, str) and value.strip() == retry_after:
-                return f"Retry-After is text ({retry_after!r}): return the seconds as a number"
+                return (
+                    f"Retry-After is text ({retry_after!r}): return the seconds as a number "
+                    "(`int(...)`)"
+                )
             return f"the server asked for {retry_after} s (Retry-After: {retry_after})"
         return f"with {want_action!r} the second item is None"
     if want_action == "done":
@@ -323,15 +354,15 @@ def _action_advice(response: requests.Response, expected: tuple[str, Any], answe
             )
         return f"a {status // 100}xx is a success: you are done"
     if want_action == "follow":
-        return "a 3xx with a Location header is a redirect: return ('follow', <absolute URL>)"
+        return "a 3xx with a Location header is a redirect: return `('follow', <absolute URL>)`"
     if want_action == "reauthenticate":
         challenge = response.headers.get("WWW-Authenticate", "")
         return (
             f"401 means the server does not know who you are (WWW-Authenticate: {challenge}): "
-            "get new credentials, return ('reauthenticate', None)"
+            "get new credentials, return `('reauthenticate', None)`"
         )
     if want_action == "retry":
-        return f"{status} is temporary: return ('retry', <seconds>)"
+        return f"{status} is temporary: return `('retry', <seconds>)`"
     if status == 403:
         return (
             "403 Forbidden: the server knows who you are and refuses; the same credentials "
@@ -358,11 +389,18 @@ def _check_next_action(next_action: Callable[[requests.Response], Any]) -> str:
             try:
                 answer = call(next_action, case.response)
             except Incorrect as wrong:
-                raise Incorrect(f"{where}: {_raised(wrong, 'next_action(response)')}") from None
+                message = f"{where}: {_raised(wrong, 'next_action(response)')}"
+                if "KeyError: 'location'" in message:
+                    message += (
+                        ". Not every 3xx has a Location: a 304 says the copy you have is still "
+                        "good, so you are done. Test 304 first, and read a header that may be "
+                        "missing with `response.headers.get(...)`"
+                    )
+                raise Incorrect(message) from None
             if not isinstance(answer, tuple) or len(answer) != 2:
                 raise Incorrect(
-                    f"{where}: you returned {answer!r}; return a tuple (action, value), "
-                    "e.g. ('retry', 10) or ('done', None)"
+                    f"{where}: you returned {answer!r}; return a tuple `(action, value)`, "
+                    "e.g. `('retry', 10)` or `('done', None)`"
                 )
             action, value = answer
             want_action, want_value = case.expected
@@ -386,8 +424,10 @@ q2 = Exercise(
     _check_next_action,
     answer="next_action",
     hints=[
-        "Start from the class (`status // 100`), then handle the exceptions to it: 304, "
-        "401, and the codes worth a retry (429, 502, 503, 504).",
+        "Test the exceptions to the class first, in the order of the table: 304 (a 3xx with "
+        "nothing to follow), then 401, then the codes worth a retry (429, 502, 503, 504); "
+        "only then decide by the class, `status // 100` (follow a 3xx only if it has a "
+        "`Location`).",
         "`urllib.parse.urljoin(response.url, response.headers['Location'])` turns a relative "
         "Location into an absolute URL.",
         "`response.headers.get('Retry-After')` is a string or None; `int(...)` it, default 1 "
@@ -448,11 +488,23 @@ def _check_get_json(get_json: Callable[[requests.Session, str, dict], Any]) -> s
                 if stale:
                     raise Incorrect(
                         f"{call_name} returned the user as it was before the change: never "
-                        "trust the cache without asking; send If-None-Match and let the "
+                        "trust the cache without asking; send `If-None-Match` and let the "
                         "server say 304 or send the new version"
                     )
                 raise Incorrect(f"{call_name} returned {answer!r}, not the user {truth!r}")
         log = _learner_log(lab, learner_id)
+        if len(learner.timeouts) < len(log):
+            raise Incorrect(
+                f"{counted(len(log), 'request')} carried your session's X-Client-Id, but "
+                f"{len(learner.timeouts)} went through the session: send every request with "
+                "`session.get(...)`, the session passed to `get_json` (a copy of its headers "
+                "is not the session)"
+            )
+        if any(_no_timeout(timeout) for timeout in learner.timeouts):
+            raise Incorrect(
+                "your function sent a request with no timeout, which waits forever for a server "
+                "that never answers: pass `timeout=5` to `session.get`"
+            )
     finally:
         checker.delete(mine, timeout=TIMEOUT)
         checker.close()
@@ -469,20 +521,21 @@ def _compare_log(log: list[dict], plan: list[tuple[str, str, int]], short: dict)
     if not log:
         raise Incorrect(
             "the lab saw no GET carrying your session's X-Client-Id: send the requests "
-            "with `session.get(...)`, the session passed to get_json"
+            "with `session.get(...)`, the session passed to `get_json`"
         )
     if len(log) < len(plan):
         raise Incorrect(
-            f"{len(plan)} calls sent only {len(log)} requests: a call that answers from the "
-            "cache without asking the server returns stale data once the resource changes; "
-            "ask every time, with If-None-Match"
+            f"{len(plan)} calls sent only {counted(len(log), 'request')}: a call that answers "
+            "from the cache without asking the server returns stale data once the resource "
+            "changes; "
+            "ask every time, with `If-None-Match`"
         )
     if len(log) > len(plan):
         raise Incorrect(f"{len(plan)} calls sent {len(log)} requests: one GET per call is enough")
     got = [entry["status"] for entry in log]
     if all(status == 200 for status in got):
         raise Incorrect(
-            "the server answered 200 every time: send If-None-Match with the ETag of the last "
+            "the server answered 200 every time: send `If-None-Match` with the ETag of the last "
             "200 for that URL, exactly as the server sent it (quotes included), so that it "
             "can answer 304 Not Modified"
         )
@@ -495,7 +548,7 @@ def _compare_log(log: list[dict], plan: list[tuple[str, str, int]], short: dict)
         elif want == 304 and number == 5:
             advice = "when the server answers 200, store the new ETag and body in the cache"
         elif want == 304:
-            advice = "send If-None-Match with the ETag exactly as the server sent it"
+            advice = "send `If-None-Match` with the ETag exactly as the server sent it"
         else:
             advice = "the ETag you sent was not the last one for this URL"
         raise Incorrect(f"{call_name}: the server answered {status}, not {want}; {advice}")
@@ -513,7 +566,8 @@ q3 = Exercise(
     answer="get_json",
     hints=[
         "Store `cache[url] = (response.headers['ETag'], response.json())` after every 200.",
-        "Before the request: if `url in cache`, send `headers={'If-None-Match': etag}`.",
+        "Before the request: if `url in cache`, send "
+        "`session.get(url, headers={'If-None-Match': etag}, timeout=5)`.",
         "On a 304 the body is empty: return the body stored with the ETag.",
     ],
     solution="03-status-codes.ipynb",

@@ -46,7 +46,14 @@ async def _record_upload(request: web.Request) -> web.Response:
         "fields": {},
         "files": {},
     }
-    if request.method == "POST" and record["content_type"] in (
+    if (
+        request.method == "POST"
+        and "boundary" not in request.headers.get("Content-Type", "")
+        and (record["content_type"] == "multipart/form-data")
+    ):
+        record["unreadable"] = True  # a multipart body needs its boundary to be read
+        await request.read()
+    elif request.method == "POST" and record["content_type"] in (
         "multipart/form-data",
         "application/x-www-form-urlencoded",
     ):
@@ -126,7 +133,7 @@ def _diagnose_token_flow(log: list[tuple[str, str, int]]) -> None:
     if not token_calls:
         raise Incorrect(
             "your function never asked for a token: POST /api/token with "
-            "auth=(username, password) first"
+            "`auth=(username, password)` first"
         )
     method, _, status = token_calls[0]
     if method != "POST":
@@ -134,15 +141,20 @@ def _diagnose_token_flow(log: list[tuple[str, str, int]]) -> None:
     if status == 401:
         raise Incorrect(
             "POST /api/token answered 401: send the username and password as HTTP Basic "
-            "credentials, auth=(username, password)"
+            "credentials, `auth=(username, password)`"
         )
     private_calls = [entry for entry in log if entry[1] == "/api/private"]
     if not private_calls:
         raise Incorrect("your function never called GET /api/private with the token")
+    if private_calls[0][0] != "GET":
+        raise Incorrect(
+            f"your function sent {private_calls[0][0]} /api/private: read it with GET, "
+            "`requests.get(f'{base_url}/api/private', headers=..., timeout=5)`"
+        )
     if private_calls[0][2] == 401:
         raise Incorrect(
             "GET /api/private answered 401: send the token in the header "
-            "Authorization: Bearer <token>"
+            "`Authorization: Bearer <token>`"
         )
 
 
@@ -152,9 +164,16 @@ def _check_private_username(private_username: Callable[..., Any]) -> str:
         _forget(api, ANONYMOUS)
         try:
             answer = call(private_username, api, username, password)
-        except Incorrect:
-            _diagnose_token_flow(_log(ANONYMOUS))
-            raise
+        except Incorrect as wrong:
+            log = _log(ANONYMOUS)
+            if "raised KeyError" in str(wrong) and ("POST", "/api/token", 200) in log:
+                raise Incorrect(
+                    f"{_raised(wrong)}: the token endpoint answers "
+                    '`{"access_token": "...", "token_type": "Bearer"}`; read the token with '
+                    "`response.json()['access_token']`"
+                ) from None
+            _diagnose_token_flow(log)
+            raise Incorrect(_raised(wrong)) from None
         _diagnose_token_flow(_log(ANONYMOUS))
         if answer != username:
             raise Incorrect(
@@ -174,7 +193,11 @@ def _check_private_username(private_username: Callable[..., Any]) -> str:
             "POST /api/token: ask for the token first, and raise when it is refused"
         )
     if any(path == "/api/private" for _, path, _ in log):
-        raise Incorrect("after the 401 of /api/token, your function still called /api/private")
+        raise Incorrect(
+            "after the 401 of `POST /api/token` your function still called `/api/private` "
+            "(with a token that does not exist): call `raise_for_status()` on the token "
+            "response before reading the token, so that a refused login stops there"
+        )
     return "a token from Basic credentials, used as a Bearer token; a wrong password raises"
 
 
@@ -207,38 +230,45 @@ def _diagnose_upload(record: dict[str, Any] | None) -> None:
     if record["method"] != "POST":
         raise Incorrect(f"the server received a {record['method']} request: an upload is a POST")
     content_type = record["content_type"]
+    if record.get("unreadable"):
+        raise Incorrect(
+            "the body's Content-Type was `multipart/form-data` without a boundary, so the "
+            "server could not find the parts: do not set Content-Type yourself; with `files=` "
+            "requests writes it, boundary included"
+        )
     if content_type == "application/json":
         raise Incorrect(
-            "the body arrived as JSON (json=...): an upload is a multipart form; pass the file "
-            "in files=... and the title in data=..."
+            "the body arrived as JSON (`json=...`): an upload is a multipart form; pass the "
+            "file in `files=...` and the title in `data=...`"
         )
     if content_type == "application/x-www-form-urlencoded":
         raise Incorrect(
-            "the body arrived as an urlencoded form (data=... alone): pass the file in "
-            "files=..., which makes the body multipart/form-data"
+            "the body arrived as an urlencoded form (`data=...` alone): pass the file in "
+            "`files=...`, which makes the body multipart/form-data"
         )
     if content_type != "multipart/form-data":
         raise Incorrect(
-            f"the body's Content-Type was {content_type!r}: pass the file in files=..., "
+            f"the body's Content-Type was {content_type!r}: pass the file in `files=...`, "
             "requests then sends multipart/form-data"
         )
     versions = [value for name, value in record["query"] if name == "version"]
     if versions != ["2"]:
         raise Incorrect(
-            f"the query parameter version was {versions or 'missing'}: add params={{'version': 2}}"
+            f"the query parameter version was {versions or 'missing'}: "
+            "add `params={'version': 2}`"
         )
     fields, files = record["fields"], record["files"]
     if "title" in files:
-        raise Incorrect("title arrived as a file part: put it in data={'title': title}")
+        raise Incorrect("title arrived as a file part: put it in `data={'title': title}`")
     if fields.get("title") != TITLE:
         raise Incorrect(
             f"the text field 'title' was {fields.get('title')!r}, expected {TITLE!r}: "
-            "pass data={'title': title}"
+            "pass `data={'title': title}`"
         )
     if "report" in fields:
         raise Incorrect(
-            "report arrived as a plain field without a filename: give files= a tuple "
-            "('report.csv', csv_text, 'text/csv')"
+            "report arrived as a plain field without a filename: give `files=` a tuple "
+            "`('report.csv', csv_text, 'text/csv')`"
         )
     report = files.get("report")
     if report is None:
@@ -246,12 +276,12 @@ def _diagnose_upload(record: dict[str, Any] | None) -> None:
     if report["filename"] != "report.csv":
         raise Incorrect(
             f"the file part's filename was {report['filename']!r}: make it 'report.csv', the "
-            "first item of the tuple in files="
+            "first item of the tuple in `files=`"
         )
     if report["content_type"] != "text/csv":
         raise Incorrect(
             f"the file part's Content-Type was {report['content_type']!r}: give 'text/csv' as "
-            "the third item of the tuple in files="
+            "the third item of the tuple in `files=`"
         )
     if report["content"] != CSV.encode():
         raise Incorrect("the file's content differs from csv_text: send csv_text unchanged")
@@ -262,17 +292,17 @@ def _check_upload_report(upload_report: Callable[..., Any]) -> str:
     url = f"{_checker_url()}/upload/{token}"
     try:
         answer = call(upload_report, url, TITLE, CSV)
-    except Incorrect:
+    except Incorrect as wrong:
         with _received_lock:
             _diagnose_upload(_received.get(token))
-        raise
+        raise Incorrect(_raised(wrong)) from None
     with _received_lock:
         record = _received.pop(token, None)
     _diagnose_upload(record)
     receipt = record["receipt"] if record else None
     if not isinstance(answer, dict) or answer.get("receipt") != receipt:
         raise Incorrect(
-            f"the upload arrived, but you returned {answer!r}: return response.json(), the "
+            f"the upload arrived, but you returned {answer!r}: return `response.json()`, the "
             "server's answer (it holds a receipt number)"
         )
     return "a multipart form with a text field and a CSV file, and the query parameter"
@@ -328,6 +358,22 @@ def _expect_raise(download: Callable[..., Any], url: str, path: Path) -> Excepti
         return exc
 
 
+def _raised(wrong: Incorrect) -> str:
+    """The learner's exception from `call`, without the call's arguments (ports, paths)."""
+    text = str(wrong)
+    return f"your function raised {text.split(' raised ', 1)[1]}" if " raised " in text else text
+
+
+def _call_download(download: Callable[..., Any], url: str, path: Path) -> Any:
+    try:
+        return call(download, url, path)
+    except Incorrect as wrong:
+        message = _raised(wrong)
+        if "write() argument must be str" in message:
+            message += ": open the file in binary mode, `open(path, 'wb')`; the chunks are bytes"
+        raise Incorrect(message) from None
+
+
 def _check_download(download: Callable[..., Any]) -> str:
     api = _lab.start().api
     seed = random.randrange(1, 2**31)
@@ -340,7 +386,7 @@ def _check_download(download: Callable[..., Any]) -> str:
         # up to three peaks, so that a server's passing buffer is not blamed on the learner.
         peaks = []
         for _ in range(3):
-            answer, peak = _peak_while(lambda: call(download, url, path))
+            answer, peak = _peak_while(lambda: _call_download(download, url, path))
             peaks.append(peak)
             if peak < DOWNLOAD_SIZE / 2:
                 break
@@ -349,20 +395,28 @@ def _check_download(download: Callable[..., Any]) -> str:
         written = path.stat().st_size
         if written != DOWNLOAD_SIZE:
             raise Incorrect(
-                f"the file has {written} bytes, the body has {DOWNLOAD_SIZE}: write every chunk"
+                f"the file has {written} bytes, the body has {DOWNLOAD_SIZE}: write every chunk "
+                "(`file.write(chunk)` inside the loop)"
             )
         if _sha256_of(path) != expected:
             raise Incorrect("the file's bytes differ from the body: write the chunks unchanged")
+        if isinstance(answer, str) and answer != expected and answer.lower() == expected:
+            raise Incorrect(
+                "you returned the SHA-256 in upper case: return it as `digest.hexdigest()` "
+                "gives it, in lower case, as the server sends it"
+            )
         if answer != expected:
             raise Incorrect(
                 f"you returned {answer!r}: return the SHA-256 as a hex string "
-                "(digest.hexdigest()) after checking it against X-Checksum-SHA256"
+                "(`digest.hexdigest()`) after checking it against `X-Checksum-SHA256`"
             )
         if min(peaks) >= DOWNLOAD_SIZE / 2:
             raise Incorrect(
                 "your function held at least half of the 6 MiB body in memory at once: pass "
-                "stream=True and write the chunks of response.iter_content(64 * 1024) as they "
-                "arrive (never response.content or response.text)"
+                "`stream=True` and write the chunks of `response.iter_content(64 * 1024)` as "
+                "they arrive (never `response.content` or `response.text`). Give a number: "
+                "with `chunk_size=None`, `iter_content` returns the whole body as one chunk "
+                "here (requests issue 5536)"
             )
 
         broken = Path(folder) / "corrupted.bin"
@@ -371,7 +425,7 @@ def _check_download(download: Callable[..., Any]) -> str:
         if isinstance(outcome, list):
             raise Incorrect(
                 f"a corrupted body did not match its X-Checksum-SHA256, but your function "
-                f"returned {outcome[0]!r}: compare the digests and raise ValueError"
+                f"returned {outcome[0]!r}: compare the digests and `raise ValueError(...)`"
             )
         if not isinstance(outcome, ValueError):
             extra = " (assert statements vanish under python -O)" * isinstance(
@@ -382,7 +436,8 @@ def _check_download(download: Callable[..., Any]) -> str:
             )
         if broken.exists():
             raise Incorrect(
-                "after a checksum mismatch the corrupted file is still there: delete it"
+                "after a checksum mismatch the corrupted file is still there: delete it "
+                "(`path.unlink()`) before raising"
             )
 
         failed = Path(folder) / "failed.bin"
@@ -390,17 +445,17 @@ def _check_download(download: Callable[..., Any]) -> str:
         if isinstance(outcome, list):
             raise Incorrect(
                 f"the server answered 400 Bad Request, but your function returned "
-                f"{outcome[0]!r}: call response.raise_for_status() before writing"
+                f"{outcome[0]!r}: call `response.raise_for_status()` before writing"
             )
         if not isinstance(outcome, requests.HTTPError):
             raise Incorrect(
                 f"for a 400 response your function raised {type(outcome).__name__}: call "
-                "response.raise_for_status(), which raises requests.HTTPError"
+                "`response.raise_for_status()`, which raises `requests.HTTPError`"
             )
         if failed.exists():
             raise Incorrect(
                 "for a 400 response your function created the file anyway: call "
-                "raise_for_status() before opening it"
+                "`raise_for_status()` before opening it"
             )
     return "streamed to disk in chunks, checksum verified; corrupted and failed downloads refused"
 

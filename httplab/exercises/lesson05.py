@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
+from requests.adapters import DEFAULT_POOLSIZE, HTTPAdapter
 
 from .. import lab as _lab
-from ..checks import Exercise, Incorrect, call, expect_http_error
+from ..checks import Exercise, Incorrect, call, counted, expect_http_error
 from ..lab import new_client_id
 
 
@@ -59,7 +60,7 @@ def _watch_sessions() -> Iterator[_Sessions]:
 def _require_closed(seen: _Sessions) -> None:
     if seen.left_open:
         raise Incorrect(
-            f"your function left {seen.left_open} requests.Session open: create it with "
+            f"your function left {seen.left_open} `requests.Session` open: create it with "
             "`with requests.Session() as session:` so that it is closed at the end"
         )
 
@@ -68,8 +69,17 @@ def _require_client_id(stats: dict[str, Any]) -> None:
     if stats["requests"] == 0:
         raise Incorrect(
             "the course API saw no request with your client_id in the X-Client-Id header: "
-            "set session.headers['X-Client-Id'] = client_id"
+            "set `session.headers['X-Client-Id'] = client_id`"
         )
+
+
+def _shown(answer: Any) -> str:
+    """The learner's answer in a message: a list shortened, anything else by its type (a repr
+    such as '<generator object ... at 0x7f...>' would change from run to run)."""
+    if isinstance(answer, list):
+        text = repr(answer)
+        return text if len(text) <= 150 else text[:147] + "..."
+    return f"a {type(answer).__name__}"
 
 
 def _log(stats: dict[str, Any]) -> list[tuple[str, str, int]]:
@@ -97,22 +107,22 @@ def _check_get_users(get_users: Callable[..., Any]) -> str:
     _require_client_id(stats)
     if stats["requests"] != len(ids):
         raise Incorrect(
-            f"the course API saw {stats['requests']} requests with your client id for "
-            f"{len(ids)} ids: send one GET /api/users/{{id}} per id"
+            f"the course API saw {counted(stats['requests'], 'request')} with your client id "
+            f"for {len(ids)} ids: send one `GET /api/users/{{id}}` per id"
         )
     if stats["connections"] > 1:
         raise Incorrect(
             f"your {stats['requests']} requests used {stats['connections']} connections: send "
-            "them all through one requests.Session (requests.get opens a new one every time)"
+            "them all through one `requests.Session` (`requests.get` opens a new one every time)"
         )
     if answer != truth:
         raise Incorrect(
-            f"for ids {ids} you returned {answer!r:.200}: return the users' JSON objects, "
-            "in the order of ids"
+            f"for ids {ids} you returned {_shown(answer)}: return a list of the users' JSON "
+            "objects (`response.json()`), in the order of ids"
         )
     if seen.opened and not any(s.headers.get("X-Client-Id") == client_id for s in seen.opened):
         raise Incorrect(
-            "send X-Client-Id as a default header of the session (session.headers), not on "
+            "send X-Client-Id as a default header of the session (`session.headers`), not on "
             "each call"
         )
     _require_closed(seen)
@@ -147,7 +157,7 @@ def _diagnose_flow(log: list[tuple[str, str, int]]) -> None:
     if log[0][2] in (400, 422):
         raise Incorrect(
             f"POST /api/login answered {log[0][2]}: send "
-            "json={'username': username, 'password': password}"
+            "`json={'username': username, 'password': password}`"
         )
     me = [entry for entry in log if entry[:2] == ("GET", "/api/me")]
     if not me:
@@ -155,10 +165,15 @@ def _diagnose_flow(log: list[tuple[str, str, int]]) -> None:
     if me[0][2] == 401:
         raise Incorrect(
             "GET /api/me answered 401: the session cookie that /api/login set was not sent "
-            "back. Send both requests through one requests.Session, which keeps the cookie"
+            "back. Send both requests through one `requests.Session`, which keeps the cookie"
+        )
+    if any(entry[1] == "/api/logout" and entry[0] != "POST" for entry in log):
+        raise Incorrect(
+            "log out with POST, `session.post(f'{base_url}/api/logout', timeout=5)`: logging "
+            "out changes the server's state, which a GET must never do (RFC 9110, 9.2.1)"
         )
     if ("POST", "/api/logout", 204) not in log:
-        raise Incorrect("log out at the end: POST /api/logout")
+        raise Incorrect("log out at the end: `session.post(f'{base_url}/api/logout', timeout=5)`")
     if log != FLOW:
         shown = ", ".join(f"{method} {path} -> {status}" for method, path, status in log)
         raise Incorrect(f"the server saw {shown}; expected login, me, logout, in that order")
@@ -185,7 +200,7 @@ def _check_whoami(whoami: Callable[..., Any]) -> str:
         if stats["connections"] > 1:
             raise Incorrect(
                 f"your 3 requests used {stats['connections']} connections: send them through "
-                "one requests.Session"
+                "one `requests.Session`"
             )
         expected = {"username": username, "role": role}
         if answer != expected:
@@ -204,7 +219,10 @@ def _check_whoami(whoami: Callable[..., Any]) -> str:
     log = _log(lab.stats(client_id))
     if log != [("POST", "/api/login", 401)]:
         shown = ", ".join(f"{method} {path} -> {status}" for method, path, status in log)
-        raise Incorrect(f"after a failed login send nothing more; the server saw {shown}")
+        raise Incorrect(
+            f"after a failed login send nothing more; the server saw {shown}: call "
+            "`raise_for_status()` on the login response, before any other request"
+        )
     _require_closed(seen)
     return "logged in, read /api/me and logged out on one connection; a wrong password raises"
 
@@ -219,8 +237,8 @@ q2 = Exercise(
         "`session.headers['X-Client-Id'] = client_id`.",
         "`session.post(f'{base_url}/api/login', json={'username': username, 'password': "
         "password}, timeout=5)`, then `raise_for_status()`: the session now holds the cookie.",
-        "Keep `session.get(f'{base_url}/api/me', timeout=5).json()`, then "
-        "`session.post(f'{base_url}/api/logout', timeout=5)` before returning it.",
+        "`me = session.get(f'{base_url}/api/me', timeout=5)` and `me.raise_for_status()`; "
+        "then `session.post(f'{base_url}/api/logout', timeout=5)`; return `me.json()`.",
     ],
     solution="05-sessions.ipynb",
 )
@@ -268,33 +286,34 @@ def _check_fetch_concurrently(fetch_concurrently: Callable[..., Any]) -> str:
     _require_client_id(stats)
     if stats["requests"] != len(PATHS):
         raise Incorrect(
-            f"the course API saw {stats['requests']} requests with your client id for "
-            f"{len(PATHS)} paths: send one GET per path"
+            f"the course API saw {counted(stats['requests'], 'request')} with your client id "
+            f"for {len(PATHS)} paths: send one GET per path"
         )
     if answer != expected:
         if isinstance(answer, list) and sorted(map(repr, answer)) == sorted(map(repr, expected)):
             raise Incorrect(
                 "you returned the right bodies in the wrong order: return them in the order "
-                "of paths (executor.map keeps it, as_completed does not)"
+                "of paths (`executor.map` keeps it, `as_completed` does not)"
             )
         raise Incorrect(
-            f"you returned {answer!r:.120}: return the JSON body of each response, in the "
-            "order of paths"
+            f"you returned {_shown(answer)}: return the JSON body of each response "
+            "(`response.json()`), in a list in the order of paths"
         )
     peak = stats["peak_concurrency"]
-    if peak < WORKERS // 2:
+    if peak < WORKERS - 2:  # the solution reaches WORKERS: each request waits 60 ms or more
         raise Incorrect(
-            f"at most {peak} request(s) were in flight at once: run them in "
-            f"ThreadPoolExecutor(max_workers=workers), with workers={WORKERS}"
+            f"at most {counted(peak, 'request')} in flight at once, for {WORKERS} threads: run "
+            f"them in `ThreadPoolExecutor(max_workers=workers)`, with `workers={WORKERS}` (its "
+            "default is a few threads per CPU)"
         )
     if peak > WORKERS:
         raise Incorrect(
-            f"{peak} requests were in flight at once, more than workers={WORKERS}: "
-            "use ThreadPoolExecutor(max_workers=workers)"
+            f"{peak} requests were in flight at once, more than `workers={WORKERS}`: "
+            "use `ThreadPoolExecutor(max_workers=workers)`"
         )
     if len(seen.opened) > 1:
         raise Incorrect(
-            f"your function opened {len(seen.opened)} requests.Session objects: share one "
+            f"your function opened {len(seen.opened)} `requests.Session` objects: share one "
             "session among the threads"
         )
     if stats["connections"] > WORKERS:
@@ -304,15 +323,44 @@ def _check_fetch_concurrently(fetch_concurrently: Callable[..., Any]) -> str:
         )
     discarded = sum(1 for message in messages if message.startswith(DISCARDING))
     if discarded:
+        adapter = seen.opened[0].get_adapter(lab.api) if seen.opened else None
         raise Incorrect(
-            f"urllib3 threw away {discarded} connection(s) because the pool was full: the "
-            f"default pool keeps 10 per host, fewer than your {WORKERS} threads. Mount "
-            "HTTPAdapter(pool_maxsize=workers) on the session"
+            f"urllib3 threw away {counted(discarded, 'connection')} because the pool was full: "
+            f"{_pool_advice(adapter)}"
+        )
+    adapter = seen.opened[0].get_adapter(lab.api) if seen.opened else None
+    if isinstance(adapter, HTTPAdapter) and adapter._pool_maxsize < WORKERS:
+        raise Incorrect(
+            "no connection was thrown away, but the pool is smaller than the threads (with "
+            f"`pool_block=True` the other threads wait for a connection): {_pool_advice(adapter)}"
         )
     _require_closed(seen)
     return (
         f"{len(PATHS)} requests on {WORKERS} threads sharing one session, no connection "
         "thrown away, results in order"
+    )
+
+
+def _pool_advice(adapter: Any) -> str:
+    """What to change in the adapter that served the learner's requests."""
+    if not isinstance(adapter, HTTPAdapter):
+        return f"mount `HTTPAdapter(pool_maxsize=workers)` on the session ({WORKERS} threads)"
+    connections, maxsize = adapter._pool_connections, adapter._pool_maxsize
+    if (connections, maxsize) == (DEFAULT_POOLSIZE, DEFAULT_POOLSIZE):
+        return (
+            f"the default adapter keeps 10 connections per host, fewer than your {WORKERS} "
+            "threads. Mount `HTTPAdapter(pool_maxsize=workers)` on the session"
+        )
+    if connections >= WORKERS > maxsize:
+        return (
+            f"your adapter has `pool_connections={connections}` but `pool_maxsize={maxsize}`. "
+            "`pool_connections` is the number of pools, one per host the session talks to; "
+            "`pool_maxsize` is the number of connections each pool keeps. All requests go to "
+            "one host, so set `pool_maxsize=workers`"
+        )
+    return (
+        f"your adapter keeps `pool_maxsize={maxsize}` connections per host, fewer than your "
+        f"{WORKERS} threads: set `pool_maxsize=workers`"
     )
 
 

@@ -8,18 +8,24 @@ thread with a deadline, so an answer that sleeps for minutes is reported, not wa
 
 from __future__ import annotations
 
+import contextlib
+import email.utils
 import inspect
+import math
 import socket
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import requests
+from aiohttp import web
 
 from .. import lab as _lab
-from ..checks import Exercise, Incorrect, NotAttempted
+from .. import servers
+from ..checks import Exercise, Incorrect, NotAttempted, short
+from ..misbehaving import closed_port
 
 RETRY_AFTER_MARGIN = 0.9  # a wait of Retry-After: 1 must take at least this long (seconds)
 
@@ -86,11 +92,51 @@ def _client() -> str:
     return _lab.new_client_id("lesson06")
 
 
-def _closed_port() -> int:
-    """A loopback port where nothing listens: bind a socket, note its port, close it."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def _times(count: int) -> str:
+    return "1 time" if count == 1 else f"{count} times"
+
+
+@dataclass
+class _Faults:
+    """What the lab's course API lacks: statuses without Retry-After, and a Retry-After given
+    as an HTTP date. `hits` counts the requests per path."""
+
+    url: str = ""
+    hits: dict[str, int] = field(default_factory=dict)
+    due: dict[str, float] = field(default_factory=dict)
+
+    def app(self) -> web.Application:
+        async def status(request: web.Request) -> web.Response:
+            self.hits[request.path] = self.hits.get(request.path, 0) + 1
+            code = int(request.match_info["code"])
+            return web.json_response({"status": code}, status=code)
+
+        async def later(request: web.Request) -> web.Response:
+            """503 with Retry-After: an HTTP date (the next whole second at least 0.3 s
+            ahead) until that moment comes; then 200."""
+            self.hits[request.path] = self.hits.get(request.path, 0) + 1
+            now = time.time()
+            due = self.due.setdefault(request.path, math.ceil(now + 0.3))
+            if now >= due - 0.05:
+                return web.json_response({"waited": True})
+            when = email.utils.formatdate(due, usegmt=True)
+            return web.json_response({"status": 503}, status=503, headers={"Retry-After": when})
+
+        app = web.Application()
+        app.router.add_get("/status/{code:[0-9]{3}}", status)
+        app.router.add_get("/later/{key}", later)
+        return app
+
+
+@contextlib.contextmanager
+def _faults() -> Iterator[_Faults]:
+    faults = _Faults()
+    server = servers.serve_aiohttp(faults.app(), name="lesson06-check-faults")
+    faults.url = server.url
+    try:
+        yield faults
+    finally:
+        server.stop()
 
 
 class _FullBacklog:
@@ -130,8 +176,13 @@ TIMEOUT_ADVICE = (
     "a ConnectTimeout is a requests.ConnectionError AND a requests.Timeout: put "
     "`except requests.Timeout` before `except requests.ConnectionError`"
 )
+CATCH_ALL = (
+    "`requests.RequestException` is the base class of every exception of requests: end "
+    "with `except requests.RequestException: return 'failed'`, and keep "
+    "`except requests.TooManyRedirects` for redirects only"
+)
 STATUS_ADVICE = (
-    "requests does not raise for 4xx and 5xx by itself: call response.raise_for_status()"
+    "requests does not raise for 4xx and 5xx by itself: call `response.raise_for_status()`"
 )
 
 
@@ -165,7 +216,7 @@ def _check_what_went_wrong(what_went_wrong: Callable[[str, float], str]) -> str:
         ),
         (
             "a closed port on 127.0.0.1",
-            f"http://127.0.0.1:{_closed_port()}/",
+            f"http://127.0.0.1:{closed_port()}/",
             5,
             "no connection",
             "nothing listens there: requests raises requests.ConnectionError",
@@ -175,7 +226,7 @@ def _check_what_went_wrong(what_went_wrong: Callable[[str, float], str]) -> str:
             f"{api}/api/slow?seconds=1",
             0.25,
             "timeout",
-            "pass timeout=timeout to requests.get, then catch requests.Timeout",
+            "pass `timeout=timeout` to `requests.get`, then catch `requests.Timeout`",
         ),
     ]
     for label, url, timeout, expected, advice in cases:
@@ -188,8 +239,10 @@ def _check_what_went_wrong(what_went_wrong: Callable[[str, float], str]) -> str:
             _expect_label(what_went_wrong, label, backlog.url, 0.25, "timeout", TIMEOUT_ADVICE)
     finally:
         backlog.close()
-    failures = len(cases) - 1 + backlog.works
-    return f"the right name for all {failures} failures, and 'ok' for the success"
+    label = "an ftp:// URL, which requests cannot send (requests.InvalidSchema)"
+    _expect_label(what_went_wrong, label, "ftp://127.0.0.1/", 5, "failed", CATCH_ALL)
+    failures = len(cases) + backlog.works
+    return f"the right name for all {failures} failures, and `'ok'` for the success"
 
 
 def _expect_label(
@@ -197,7 +250,10 @@ def _expect_label(
 ) -> None:
     run = _run(function, url, timeout, deadline=6)
     if not run.finished:
-        raise Incorrect(f"for {label} your function was still waiting after 6 s: pass the timeout")
+        raise Incorrect(
+            f"for {label} your function was still waiting after 6 s: pass `timeout=timeout` "
+            "to `requests.get`"
+        )
     if run.error is not None:
         raise Incorrect(
             f"for {label} your function raised {_kind(run.error)}: catch it and "
@@ -207,7 +263,7 @@ def _expect_label(
         return
     message = f"for {label} you returned {run.value!r}, but the answer is {expected!r}"
     if expected == "timeout" and run.value == "ok" and run.seconds >= 0.9:
-        advice = "you waited for the whole answer: pass timeout=timeout to requests.get"
+        advice = "you waited for the whole answer: pass `timeout=timeout` to `requests.get`"
     raise Incorrect(message + (f": {advice}" if advice else ""))
 
 
@@ -221,8 +277,10 @@ q1 = Exercise(
         "then one `except` per kind of failure, each returning its name.",
         "For 'http 404' you need the status: `except requests.HTTPError as exc:` then "
         "`exc.response.status_code`.",
-        "Order matters: requests.ConnectTimeout inherits from both ConnectionError and Timeout, "
-        "so the first matching `except` wins. Catch requests.Timeout first.",
+        "Order matters: `requests.ConnectTimeout` inherits from both `ConnectionError` and "
+        "`Timeout`, so the first matching `except` wins: catch `requests.Timeout` first. "
+        "Each `except` catches only what its name says; the last one, "
+        "`except requests.RequestException`, returns 'failed' for everything else.",
     ],
     solution="06-errors-and-retries.ipynb",
 )
@@ -242,7 +300,7 @@ def _response_or_explain(run: Run, what: str) -> requests.Response:
     if isinstance(run.error, requests.exceptions.RetryError):
         raise Incorrect(
             f"{what}: the session raised RetryError when the retries ran out; return the "
-            "last response instead: Retry(..., raise_on_status=False)"
+            "last response instead: `Retry(..., raise_on_status=False)`"
         )
     if run.error is not None:
         raise Incorrect(f"{what}: the session raised {_kind(run.error)}")
@@ -262,12 +320,26 @@ def _check_retrying_session(retrying_session: Callable[..., requests.Session]) -
     if not isinstance(session, requests.Session):
         raise Incorrect(f"return a requests.Session, not {type(session).__name__}")
     try:
-        return _judge_session(session, api)
+        _require_https(session)
+        with _faults() as faults:
+            return _judge_session(session, api, faults)
     finally:
         session.close()
 
 
-def _judge_session(session: requests.Session, api: str) -> str:
+def _require_https(session: requests.Session) -> None:
+    """The adapter mounted for http:// must be mounted for https:// too."""
+    plain = session.get_adapter("http://127.0.0.1/").max_retries
+    secure = session.get_adapter("https://127.0.0.1/").max_retries
+    configured = (plain.total, plain.status_forcelist)
+    if plain.status_forcelist and (secure.total, secure.status_forcelist) != configured:
+        raise Incorrect(
+            "your session retries http:// URLs but not https:// ones: mount the adapter for "
+            "both, `session.mount('http://', adapter)` and `session.mount('https://', adapter)`"
+        )
+
+
+def _judge_session(session: requests.Session, api: str, faults: _Faults) -> str:
     flaky = f"{api}/api/flaky"
 
     client = _client()
@@ -276,13 +348,13 @@ def _judge_session(session: requests.Session, api: str) -> str:
     attempts = _attempts(client)
     if response.status_code == 503 and attempts == 1:
         raise Incorrect(
-            "a 503 came back after 1 attempt: mount an HTTPAdapter(max_retries=Retry(...)) "
-            "for http:// and https://, with 503 in status_forcelist"
+            "a 503 came back after 1 attempt: mount an `HTTPAdapter(max_retries=Retry(...))` "
+            "for http:// and https://, with 503 in `status_forcelist`"
         )
     if response.status_code != 200 or attempts != 3:
         raise Incorrect(
             f"/api/flaky failing twice, with total=2: expected 200 after 3 attempts, got "
-            f"{response.status_code} after {attempts}: pass total to Retry(total=total, ...)"
+            f"{response.status_code} after {attempts}: pass total to `Retry(total=total, ...)`"
         )
 
     client = _client()
@@ -292,7 +364,7 @@ def _judge_session(session: requests.Session, api: str) -> str:
     if attempts != 3:
         raise Incorrect(
             f"with total=2 the server saw {attempts} attempts, expected 3 (the first request "
-            "and 2 retries): pass total to Retry(total=total, ...)"
+            "and 2 retries): pass total to `Retry(total=total, ...)`"
         )
     if response.status_code != 503:
         raise Incorrect(
@@ -306,9 +378,21 @@ def _judge_session(session: requests.Session, api: str) -> str:
     attempts = _attempts(client)
     if attempts != 3:
         raise Incorrect(
-            f"a 502 Bad Gateway was tried {attempts} times, expected 3: put 429, 502, 503 and "
-            "504 in status_forcelist"
+            f"a 502 Bad Gateway was tried {_times(attempts)}, expected 3: put 429, 502, 503 "
+            "and 504 in `status_forcelist`"
         )
+
+    for status, name in ((429, "429 Too Many Requests"), (504, "504 Gateway Timeout")):
+        path = f"/status/{status}"
+        run = _run(session.get, faults.url + path, timeout=5, deadline=8)
+        _response_or_explain(run, f"a {name} without Retry-After, with total=2")
+        attempts = faults.hits.get(path, 0)
+        if attempts != 3:
+            raise Incorrect(
+                f"a {name} without Retry-After was tried {_times(attempts)}, expected 3: put "
+                "429, 502, 503 and 504 in `status_forcelist` (urllib3 retries a 429 by itself "
+                "only when it carries Retry-After)"
+            )
 
     client = _client()
     run = _session_get(session, f"{api}/api/users/99999", client)
@@ -316,8 +400,8 @@ def _judge_session(session: requests.Session, api: str) -> str:
     attempts = _attempts(client)
     if attempts != 1:
         raise Incorrect(
-            f"a 404 was tried {attempts} times: it will not change by asking again; keep "
-            "4xx codes other than 429 out of status_forcelist"
+            f"a 404 was tried {_times(attempts)}: it will not change by asking again; keep "
+            "4xx codes other than 429 out of `status_forcelist`"
         )
 
     client = _client()
@@ -327,16 +411,17 @@ def _judge_session(session: requests.Session, api: str) -> str:
     attempts = _attempts(client)
     if attempts > 1:
         raise Incorrect(
-            f"your session sent a POST {attempts} times: a POST that failed may already have "
-            "had its effect; keep allowed_methods at its default (Retry.DEFAULT_ALLOWED_METHODS)"
+            f"your session sent a POST {_times(attempts)}: a POST that failed may already have "
+            "had its effect; keep `allowed_methods` at its default "
+            "(`Retry.DEFAULT_ALLOWED_METHODS`)"
         )
 
     retry = session.get_adapter(api).max_retries
     methods = retry.allowed_methods
     if methods is None or "POST" in methods:
         raise Incorrect(
-            "your Retry would retry POST: keep allowed_methods at its default "
-            "(Retry.DEFAULT_ALLOWED_METHODS), which leaves out POST and PATCH"
+            "your Retry would retry POST: keep `allowed_methods` at its default "
+            "(`Retry.DEFAULT_ALLOWED_METHODS`), which leaves out POST and PATCH"
         )
 
     client = _client()
@@ -351,9 +436,12 @@ def _judge_session(session: requests.Session, api: str) -> str:
     if run.seconds < RETRY_AFTER_MARGIN:
         raise Incorrect(
             "the server said Retry-After: 1 and your session retried sooner: keep "
-            "respect_retry_after_header=True"
+            "`respect_retry_after_header=True`"
         )
-    return "retries 502 and 503 within its budget, honours Retry-After, leaves 404 and POST alone"
+    return (
+        "retries 429, 502, 503 and 504 within its budget, on http:// and https://, honours "
+        "Retry-After, leaves 404 and POST alone"
+    )
 
 
 q2 = Exercise(
@@ -394,22 +482,17 @@ def _expect_http_error(run: Run, status: int, what: str) -> None:
         raise Incorrect(
             f"{what}: you raised requests.HTTPError without its response; raise it for the "
             "last response, so that the caller can read the status and body: "
-            "response.raise_for_status() does it, or HTTPError(..., response=response)"
+            "`response.raise_for_status()` does it, or `HTTPError(..., response=response)`"
         )
     if error is not None:
         raise Incorrect(
             f"{what}: you raised {_kind(error)}; raise requests.HTTPError "
-            "(response.raise_for_status() does it)"
+            "(`response.raise_for_status()` does it)"
         )
     raise Incorrect(
-        f"{what}: you returned {_short(run.value)}; raise requests.HTTPError for a {status} "
-        "(response.raise_for_status() does it)"
+        f"{what}: you returned {short(run.value)}; raise requests.HTTPError for a {status} "
+        "(`response.raise_for_status()` does it)"
     )
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _expect_value(run: Run, what: str) -> Any:
@@ -431,14 +514,14 @@ def _check_get_json_with_retries(get_json_with_retries: Callable[..., Any]) -> s
     run = _retries(get_json_with_retries, f"{api}/api/users/1?client={client}")
     value = _expect_value(run, "for /api/users/1")
     if not isinstance(value, dict) or value.get("id") != 1:
-        raise Incorrect(f"for /api/users/1 you returned {_short(value)}: return response.json()")
+        raise Incorrect(f"for /api/users/1 you returned {short(value)}: return response.json()")
 
     client = _client()
     run = _retries(get_json_with_retries, f"{api}/api/users/99999?client={client}")
     attempts = _attempts(client)
     if attempts > 1:
         raise Incorrect(
-            f"a 404 was tried {attempts} times: a 404 will not change by asking again; "
+            f"a 404 was tried {_times(attempts)}: a 404 will not change by asking again; "
             "raise at once"
         )
     _expect_http_error(run, 404, "for a 404")
@@ -455,7 +538,7 @@ def _check_get_json_with_retries(get_json_with_retries: Callable[..., Any]) -> s
     value = _expect_value(run, "for /api/flaky failing twice, with attempts=3")
     if value != {"attempts": 3, "failures": 2}:
         raise Incorrect(
-            f"for /api/flaky failing twice you returned {_short(value)}, expected its JSON"
+            f"for /api/flaky failing twice you returned {short(value)}, expected its JSON"
         )
 
     client = _client()
@@ -489,7 +572,10 @@ def _check_get_json_with_retries(get_json_with_retries: Callable[..., Any]) -> s
     run = _retries(get_json_with_retries, f"{api}/api/gateway?client={client}", backoff=0.1)
     attempts = _attempts(client)
     if attempts != 3:
-        raise Incorrect(f"/api/gateway (always 502) was tried {attempts} times with attempts=3")
+        raise Incorrect(
+            f"/api/gateway (always 502) was tried {_times(attempts)} with attempts=3: make "
+            "exactly `attempts` requests for a status that stays temporary"
+        )
     _expect_http_error(run, 502, "for /api/gateway (always 502)")
     if run.seconds < 0.25:
         raise Incorrect(
@@ -507,7 +593,7 @@ def _check_get_json_with_retries(get_json_with_retries: Callable[..., Any]) -> s
             "seconds in the Retry-After header"
         )
     if value != {"attempts": 2, "failures": 1}:
-        raise Incorrect(f"for /api/flaky failing once you returned {_short(value)}")
+        raise Incorrect(f"for /api/flaky failing once you returned {short(value)}")
 
     client = _client()
     limited = f"{api}/api/limited?capacity=1&per_second=1&client={client}"
@@ -523,10 +609,29 @@ def _check_get_json_with_retries(get_json_with_retries: Callable[..., Any]) -> s
         )
     value = _expect_value(run, "for a 429 with Retry-After: 1")
     if value != {"remaining": 0}:
-        raise Incorrect(f"for /api/limited you returned {_short(value)}")
+        raise Incorrect(f"for /api/limited you returned {short(value)}")
+
+    with _faults() as faults:
+        run = _retries(get_json_with_retries, f"{faults.url}/later/date")
+        attempts = faults.hits.get("/later/date", 0)
+    what = "a 503 whose Retry-After is an HTTP date (Wed, 21 Oct 2026 07:28:00 GMT, say)"
+    if isinstance(run.error, ValueError) and not isinstance(run.error, requests.HTTPError):
+        raise Incorrect(
+            f"for {what} you raised {_kind(run.error)}: Retry-After is either a number of "
+            "seconds or an HTTP date; parse a date with `email.utils.parsedate_to_datetime` "
+            "and wait until then"
+        )
+    if isinstance(run.error, requests.HTTPError) and attempts > 1:
+        raise Incorrect(
+            f"for {what} your {attempts} attempts all came before that date: wait until it, "
+            "(`email.utils.parsedate_to_datetime(value)` minus the time now, in seconds)"
+        )
+    value = _expect_value(run, f"for {what}")
+    if value != {"waited": True}:
+        raise Incorrect(f"for {what} you returned {short(value)}")
     return (
-        "retries 429/502/503 within its budget, waits Retry-After or backs off, gives up on "
-        "404 and on a Retry-After beyond max_wait"
+        "retries 429/502/503 within its budget, waits Retry-After (seconds or a date) or "
+        "backs off, gives up on 404 and on a Retry-After beyond max_wait"
     )
 
 
@@ -538,10 +643,11 @@ q3 = Exercise(
     hints=[
         "A `for attempt in range(1, attempts + 1):` loop: GET, return .json() on success, "
         "`raise_for_status()` at once for a status that is not worth retrying.",
-        "Before retrying, wait `int(response.headers['Retry-After'])` if the header is "
-        "there, else `backoff * 2 ** (attempt - 1)`.",
+        "Before retry n, wait what Retry-After says, else `backoff * 2 ** (n - 1)`. "
+        "Retry-After is a number of seconds (`float(value)`) or an HTTP date: "
+        "`email.utils.parsedate_to_datetime(value).timestamp() - time.time()`, at least 0.",
         "On the last attempt, or when the wait would be longer than max_wait, do not sleep: "
-        "call response.raise_for_status() so the caller gets an HTTPError.",
+        "call `response.raise_for_status()` so the caller gets an HTTPError.",
     ],
     solution="06-errors-and-retries.ipynb",
 )

@@ -3,14 +3,16 @@ a deadline for a batch of requests.
 
 The checks call the learner's coroutine function with URLs of the course API that carry a
 fresh `?client=` id, then read what the server saw for that client (`/api/stats/{client}`):
-how many requests, and how many were in flight at once.
+how many requests, and how many were in flight at once. Among the URLs are a closed port and
+a socket that accepts connections and never answers (only a timeout ends a request there).
+The checks also watch the aiohttp sessions the learner's code opens, and close any it left
+open.
 """
 
 from __future__ import annotations
 
 import asyncio
 import inspect
-import socket
 import time
 from collections.abc import Callable
 from typing import Any
@@ -19,17 +21,14 @@ import aiohttp
 
 from .. import lab as _lab
 from ..checks import Exercise, Incorrect, NotAttempted, acall
+from ..misbehaving import closed_port, silent_port
+from ..sessionwatch import close_left_open, left_open_advice, watch_sessions
 
-# Markers among the delays of ROUNDS: a URL that answers 500, and one where nothing listens.
+# Markers among the delays of ROUNDS: a URL that answers 500, one where nothing listens, and
+# one that accepts the connection and never answers.
 CRASH = "/api/crash"
 REFUSED = None
-
-
-def _closed_port() -> int:
-    """A loopback port where nothing listens: bind a socket, note its port, close it."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+SILENT = "silent"
 
 
 async def _stats(api: str, client: str) -> dict[str, Any]:
@@ -56,16 +55,30 @@ def _shown(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
+def _is_async(function: Callable[..., Any]) -> bool:
+    """An `async def` function (or an object whose __call__ is one)."""
+    method = vars(type(function)).get("__call__")
+    return inspect.iscoroutinefunction(function) or inspect.iscoroutinefunction(method)
+
+
 async def _answer(
-    function: Callable[..., Any], name: str, *args: Any, within: float, advice: str = ""
+    function: Callable[..., Any],
+    name: str,
+    *args: Any,
+    within: float,
+    advice: str = "",
+    on_timeout: str = "",
 ) -> Any:
     """Await the learner's coroutine function for at most `within` seconds.
 
     Its exceptions become messages without ports or timings (an aiohttp.ClientError gets
-    `advice` added); the stub is "not attempted".
+    `advice` added, a TimeoutError `on_timeout`); the stub is "not attempted". A plain `def`
+    is not called at all: it would block the event loop, and fail in ways that hide the fix.
     """
     if not callable(function):
         return await acall(function, *args)  # acall says what to pass instead
+    if not _is_async(function):
+        raise Incorrect(f"{name} must be a coroutine function: write it with `async def`")
     try:
         async with asyncio.timeout(within) as deadline:
             result = function(*args)
@@ -79,31 +92,40 @@ async def _answer(
     except TimeoutError as exc:
         if deadline.expired():
             raise Incorrect(f"{name} was still running after {within:g} s") from None
-        raise Incorrect(f"{name} raised {_what(exc)}") from None
+        raise Incorrect(f"{name} raised {_what(exc)}{on_timeout}") from None
     except aiohttp.ClientError as exc:
         raise Incorrect(f"{name} raised {_what(exc)}{advice}") from None
     except Exception as exc:
         raise Incorrect(f"{name} raised {_what(exc)}") from None
 
 
-# --- 07.1 fetch_all(urls, limit) ----------------------------------------------------------
+# --- 07.1 fetch_all(urls, limit, request_timeout) -------------------------------------------
 
-# Each round: the delays of /api/slow (each one distinct, so an answer names its URL), with a
-# failing URL or two among them; the first `limit` URLs are the slowest, so that a correct
-# answer reaches exactly `limit` requests in flight.
+# Each round: the delays of /api/slow (each one distinct, so an answer names its URL), with
+# failing URLs among them; the first `limit` URLs are the slowest, so that a correct answer
+# reaches exactly `limit` requests in flight. The silent URL comes last, when the slow ones are
+# done, so that waiting for it does not lower the peak.
 ROUNDS = (
-    (3, [0.14, 0.12, 0.13, CRASH, 0.05, 0.09, 0.06, REFUSED, 0.08, 0.07]),
+    (3, [0.14, 0.12, 0.13, CRASH, 0.05, 0.09, 0.06, REFUSED, 0.08, 0.07, SILENT]),
     (5, [0.13, 0.11, 0.14, 0.12, 0.1, 0.04, REFUSED, 0.06, CRASH, 0.05, 0.07]),
 )
-
+TIMEOUT = 0.5  # the `request_timeout` the check passes: seconds for each request
+ROUND_GUARD = 4.0  # a round must end by then (the silent URL times out after TIMEOUT)
 
 KEEP = (
     ": a failing URL must not cost the others their results; catch each request's error "
-    "and return it (or use asyncio.gather(..., return_exceptions=True))"
+    "and return it (or use `asyncio.gather(..., return_exceptions=True)`)"
+)
+TIMEOUT_IS_NOT_A_CLIENT_ERROR = (
+    ": one URL never answers, and a timeout raises TimeoutError, which is not an "
+    "aiohttp.ClientError; catch `(aiohttp.ClientError, TimeoutError)` around each request "
+    "and return the error, so that the other URLs keep their results"
 )
 
 
-def _plan(api: str, client: str, items: list[Any]) -> tuple[list[str], list[Any], list[str]]:
+def _plan(
+    api: str, client: str, items: list[Any], silent: str
+) -> tuple[list[str], list[Any], list[str]]:
     """URLs, the expected answer of each (dict, or None for a failure), and what each is."""
     urls, expected, described = [], [], []
     for item in items:
@@ -112,9 +134,13 @@ def _plan(api: str, client: str, items: list[Any]) -> tuple[list[str], list[Any]
             expected.append(None)
             described.append("/api/crash answers 500")
         elif item is REFUSED:
-            urls.append(f"http://127.0.0.1:{_closed_port()}/?client={client}")
+            urls.append(f"http://127.0.0.1:{closed_port()}/?client={client}")
             expected.append(None)
             described.append("nothing listens on its port, so the connection is refused")
+        elif item is SILENT:
+            urls.append(f"{silent}?client={client}")
+            expected.append(None)
+            described.append("its server accepts the connection and never answers: a timeout")
         else:
             urls.append(f"{api}/api/slow?seconds={item}&client={client}")
             expected.append({"slept": item})
@@ -135,8 +161,8 @@ def _check_results(answer: Any, expected: list[Any], described: list[str]) -> No
             other = expected.index(item)
             raise Incorrect(
                 f"the results are out of order: result {index} is the answer of urls[{other}]. "
-                "Return them in the order of `urls` (asyncio.gather keeps that order; "
-                "as_completed gives them in the order they finish)"
+                "Return them in the order of `urls` (`asyncio.gather` keeps that order; "
+                "`as_completed` gives them in the order they finish)"
             )
     for index, (item, wanted) in enumerate(zip(answer, expected, strict=True)):
         if wanted is None and not isinstance(item, Exception):
@@ -156,27 +182,58 @@ def _check_results(answer: Any, expected: list[Any], described: list[str]) -> No
             )
 
 
+async def _watched(function: Callable[..., Any], name: str, *args: Any, **options: Any) -> Any:
+    """`_answer`, and then no aiohttp.ClientSession may be left open (the check closes it)."""
+    with watch_sessions() as opened:
+        try:
+            answer = await _answer(function, name, *args, **options)
+        finally:
+            left = await close_left_open(opened)
+    if left:
+        raise Incorrect(left_open_advice(left, name.split("(")[0]))
+    return answer
+
+
 async def _check_fetch_all(fetch_all: Callable[..., Any]) -> str:
     api = _lab.start().api
     for limit, items in ROUNDS:
         client = _lab.new_client_id("fetchall")
-        urls, expected, described = _plan(api, client, items)
-        answer = await _answer(
-            fetch_all, f"fetch_all(urls, limit={limit})", urls, limit, within=10, advice=KEEP
-        )
+        with silent_port(ROUND_GUARD + 1) as port:
+            urls, expected, described = _plan(api, client, items, f"http://127.0.0.1:{port}/")
+            name = f"fetch_all(urls, limit={limit}, request_timeout={TIMEOUT})"
+            try:
+                answer = await _watched(
+                    fetch_all,
+                    name,
+                    urls,
+                    limit,
+                    TIMEOUT,
+                    within=ROUND_GUARD,
+                    advice=KEEP,
+                    on_timeout=TIMEOUT_IS_NOT_A_CLIENT_ERROR,
+                )
+            except Incorrect as wrong:
+                if "still running" in str(wrong):
+                    raise Incorrect(
+                        f"{name} was still running after {ROUND_GUARD:g} s: one URL accepts the "
+                        "connection and never answers; give each request "
+                        "`aiohttp.ClientTimeout(total=request_timeout)`, so that it fails "
+                        "after `request_timeout` seconds"
+                    ) from None
+                raise
         seen = await _stats(api, client)
         peak, sent = seen["peak_concurrency"], seen["requests"]
-        wanted = sum(1 for item in items if item is not REFUSED)
+        wanted = sum(1 for item in items if item is not REFUSED and item is not SILENT)
         if peak > limit:
             raise Incorrect(
                 f"with limit={limit} the server saw {peak} of your requests in flight at once: "
-                "keep at most `limit` in flight, e.g. with an asyncio.Semaphore(limit) around "
-                "each request, or aiohttp.TCPConnector(limit=limit)"
+                "keep at most `limit` in flight, e.g. with an `asyncio.Semaphore(limit)` around "
+                "each request, or `aiohttp.TCPConnector(limit=limit)`"
             )
         if peak < limit:
             raise Incorrect(
                 f"with limit={limit} the server never saw more than {peak} of your requests at "
-                f"once: start them together (asyncio.gather) and let up to {limit} run at the "
+                f"once: start them together (`asyncio.gather`) and let up to {limit} run at the "
                 "same time"
             )
         if sent != wanted:
@@ -187,23 +244,25 @@ async def _check_fetch_all(fetch_all: Callable[..., Any]) -> str:
         _check_results(answer, expected, described)
     return (
         "at most `limit` requests in flight (the server saw 3, then 5), results in the order "
-        "of the URLs, and the two failures reported as exceptions without losing a success"
+        "of the URLs, failures and a timeout reported as exceptions without losing a success, "
+        "and the session closed"
     )
 
 
 q1 = Exercise(
     "07.1",
-    "fetch_all: a limit, input order, no lost results",
+    "fetch_all: a limit, a timeout, input order, no lost results",
     _check_fetch_all,
     answer="fetch_all",
     hints=[
-        "One aiohttp.ClientSession for all the requests; one coroutine per URL; "
-        "asyncio.gather(...) returns their results in the order you passed them.",
+        "One session for all the requests, `async with aiohttp.ClientSession(timeout=...)`, "
+        "with `aiohttp.ClientTimeout(total=request_timeout)`; one coroutine per URL; "
+        "`asyncio.gather(...)` returns their results in the order you passed them.",
         "Create `asyncio.Semaphore(limit)` inside fetch_all and wrap each request in "
         "`async with semaphore:`; or give the session `aiohttp.TCPConnector(limit=limit)`.",
         "Inside the coroutine for one URL, `try:` the request (with `raise_for_status()`) "
-        "and `except aiohttp.ClientError as error: return error`; or use "
-        "`asyncio.gather(..., return_exceptions=True)`.",
+        "and `except (aiohttp.ClientError, TimeoutError) as error: return error`: a timeout "
+        "is a TimeoutError, not an aiohttp.ClientError.",
     ],
     solution="07-async-clients.ipynb",
 )
@@ -225,7 +284,7 @@ async def _check_fetch_within(fetch_within: Callable[..., Any]) -> str:
     name = f"fetch_within(urls, {DEADLINE})"
     started = time.perf_counter()
     try:
-        answer = await _answer(fetch_within, name, urls, DEADLINE, within=GUARD)
+        answer = await _watched(fetch_within, name, urls, DEADLINE, within=GUARD)
     except Incorrect as wrong:
         if "raised TimeoutError" in str(wrong):
             raise Incorrect(
@@ -282,7 +341,8 @@ q2 = Exercise(
         "`deadline = asyncio.get_running_loop().time() + seconds`, then in each request's "
         "coroutine `async with asyncio.timeout_at(deadline):` around the request.",
         "Catch `TimeoutError` inside each request's coroutine and return None there, so that "
-        "asyncio.gather still gets every answer that arrived in time.",
+        "`asyncio.gather` still gets every answer that arrived in time; open the session with "
+        "`async with`, so that it is closed.",
     ],
     solution="07-async-clients.ipynb",
 )

@@ -26,7 +26,8 @@ import requests
 from aiohttp import web
 
 from .. import servers
-from ..checks import Exercise, Incorrect, call
+from ..checks import Exercise, Incorrect, call, short, without_ports
+from ..misbehaving import silent_port
 
 TIMEOUT = 5
 
@@ -102,20 +103,18 @@ def _json(response: requests.Response) -> Any:
         return None
 
 
-def _short(value: Any, limit: int = 70) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 # --- exercise 1: follow the Link headers -----------------------------------------------------
 
 WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india"]
 MAX_PAGE_REQUESTS = 40
 
 
-def _cursor_app(records: list[dict], page_size: int, asked: list[str]) -> web.Application:
+def _cursor_app(
+    records: list[dict], page_size: int, asked: list[str], elsewhere: str | None = None
+) -> web.Application:
     """Records in pages of `page_size`; the next page is behind an opaque cursor that only
-    the Link header names. Every request's path and query is appended to `asked`."""
+    the Link header names. Every request's path and query is appended to `asked`. With
+    `elsewhere`, the next links point there instead (a server that never answers)."""
     starts = range(page_size, len(records), page_size)
     cursors = {secrets.token_hex(6): start for start in starts}
     cursor_of = {start: cursor for cursor, start in cursors.items()}
@@ -137,7 +136,10 @@ def _cursor_app(records: list[dict], page_size: int, asked: list[str]) -> web.Ap
         end = start + page_size
         links = [f'<{request.url.with_query(None)}>; rel="first"']
         if end < len(records):
-            links.append(f'<{request.url.with_query(cursor=cursor_of[end])}>; rel="next"')
+            following = request.url.with_query(cursor=cursor_of[end])
+            if elsewhere is not None:
+                following = following.with_host("127.0.0.1").with_port(int(elsewhere))
+            links.append(f'<{following}>; rel="next"')
         return web.json_response({"data": records[start:end]}, headers={"Link": ", ".join(links)})
 
     app = web.Application()
@@ -145,16 +147,16 @@ def _cursor_app(records: list[dict], page_size: int, asked: list[str]) -> web.Ap
     return app
 
 
-def _check_collect_all(collect_all: Callable[[str], Any]) -> str:
+def _check_collect_all(collect_all: Callable[..., Any]) -> str:
     for total, page_size in ((23, 5), (10, 5), (0, 5)):
         records = [{"id": n, "word": WORDS[n % len(WORDS)]} for n in range(1, total + 1)]
         pages = max(1, math.ceil(total / page_size))
         asked: list[str] = []
         with _serving(_cursor_app(records, page_size, asked), "lesson08-check-pages") as server:
             try:
-                result = call(collect_all, f"{server.url}/records")
+                result = call(collect_all, f"{server.url}/records", TIMEOUT)
             except Incorrect as wrong:  # (the message must not show the port)
-                message = str(wrong).replace(server.url, "")
+                message = str(wrong).replace(without_ports(server.url), "")
                 raise Incorrect(_pages_advice(asked, pages) or message) from None
         advice = _pages_advice(asked, pages)
         if advice:
@@ -170,13 +172,51 @@ def _check_collect_all(collect_all: Callable[[str], Any]) -> str:
                 )
             raise Incorrect(
                 f"return every record once, in the server's order: ids 1 to {total}, "
-                f"not {_short(got)}"
+                f"not {short(got)}"
             )
         if len(asked) != pages:
             raise Incorrect(
                 f"you made {len(asked)} requests for {pages} pages: one request per page is enough"
             )
-    return "followed rel=next through 5, 2 and 1 pages, one request per page"
+    _check_silent_page(collect_all)
+    return (
+        'followed rel="next" through 5, 2 and 1 pages, one request per page, and gave up on a '
+        "page that never came, after `timeout`"
+    )
+
+
+SILENT_TIMEOUT = 0.5  # the timeout the check passes when page 2 never answers
+SILENT_LIFETIME = 3.0  # then the silent server closes: a client without a timeout gets a reset
+
+
+def _check_silent_page(collect_all: Callable[..., Any]) -> None:
+    """Page 2 is on a server that never answers: the learner's timeout must end the wait."""
+    records = [{"id": n, "word": WORDS[n % len(WORDS)]} for n in range(1, 11)]
+    asked: list[str] = []
+    what = f"when page 2 never answers (collect_all(url, timeout={SILENT_TIMEOUT}))"
+    with silent_port(SILENT_LIFETIME) as port:
+        app = _cursor_app(records, 5, asked, elsewhere=str(port))
+        with _serving(app, "lesson08-check-pages") as server:
+            started = time.perf_counter()
+            try:
+                result = call(collect_all, f"{server.url}/records", SILENT_TIMEOUT)
+            except Incorrect:
+                result = None
+                raised = True
+            else:
+                raised = False
+            seconds = time.perf_counter() - started
+    if seconds >= SILENT_LIFETIME - 0.2:
+        raise Incorrect(
+            f"{what} your function waited until the check gave up on it: pass "
+            "`timeout=timeout` to every request, so that a server that never answers cannot "
+            "hold it forever"
+        )
+    if not raised:
+        raise Incorrect(
+            f"{what} your function returned {short(result)}: let the timeout raise "
+            "(`requests.Timeout`), so that the caller knows the records are incomplete"
+        )
 
 
 def _pages_advice(asked: list[str], pages: int) -> str:
@@ -205,7 +245,8 @@ q1 = Exercise(
         'Loop: GET the URL, add `response.json()["data"]` to your list, then take the '
         '"next" URL; stop when `response.links` has no "next". Use `.get("next")`, not [].',
         "Never build a page URL yourself (no `?page=`): this API uses opaque cursors, and only "
-        "the Link header knows them. One Session for all pages, a timeout on each request.",
+        "the Link header knows them. One Session for all pages, `timeout=timeout` on each "
+        "request, and no `try`/`except` around it: a timeout must reach the caller.",
     ],
     solution="08-aiohttp-server.ipynb",
 )
@@ -228,12 +269,12 @@ def _middleware(make_rate_limiter: Callable[..., Any], capacity: int, per_second
     middleware = call(make_rate_limiter, capacity, per_second)
     if not callable(middleware):
         raise Incorrect(
-            f"make_rate_limiter({capacity}, {per_second}) returned {_short(middleware)}: return "
+            f"make_rate_limiter({capacity}, {per_second}) returned {short(middleware)}: return "
             "the middleware, an `async def` function decorated with @web.middleware"
         )
     if getattr(middleware, "__middleware_version__", None) != 1:
         raise Incorrect(
-            "decorate your middleware with @web.middleware: without it aiohttp treats it as an "
+            "decorate your middleware with `@web.middleware`: without it aiohttp treats it as an "
             "old-style middleware factory"
         )
     return middleware
@@ -355,9 +396,11 @@ async def _check_rate_limiter(make_rate_limiter: Callable[..., Any]) -> str:
         due = _bucket_would_pass(sent, 1, 20.0)  # what a correct bucket lets through
         if passed < due - 2:
             raise Incorrect(
-                f"with capacity=1 and per_second=20, a client asking every 0.02 s for 0.3 s "
-                f"got only {passed} request(s) through, though it earned a token every 0.05 s: "
-                "refill the bucket by (seconds elapsed x per_second) on each request"
+                "with capacity=1 and per_second=20 a token comes back every 0.05 s, yet a "
+                "client asking every 0.02 s for 0.3 s got far fewer requests through than a "
+                "token bucket lets through: on each request add "
+                "`(now - updated) * per_second` tokens, with `now = time.monotonic()`, a float "
+                "in seconds (whole seconds give nothing back for a second)"
             )
 
     # ... but never more than the capacity, even for a client that never goes quiet.
@@ -372,10 +415,10 @@ async def _check_rate_limiter(make_rate_limiter: Callable[..., Any]) -> str:
         most = 5 + math.floor(20 * (time.perf_counter() - started)) + 1
         if burst.count(200) > most:
             raise Incorrect(
-                "a client that paused 0.15 s between requests (earning 3 tokens, spending 1) "
-                "then sent a burst of 14 got more requests through than capacity=5 allows (5, "
-                "plus what refills during the burst): cap the tokens at the capacity, "
-                "min(capacity, ...)"
+                "with capacity=5, a client that paused between requests (earning more tokens "
+                "than it spent), then sent a burst of 14, got more of the burst through than "
+                "the 5 tokens a full bucket holds: cap the tokens at the capacity, "
+                "`tokens = min(capacity, tokens + ...)`"
             )
 
     # Memory: 300 clients send one request each; their buckets are full again 2 ms later.
@@ -383,9 +426,9 @@ async def _check_rate_limiter(make_rate_limiter: Callable[..., Any]) -> str:
         per_client = await _kept_per_client(server)
     if per_client > 1:
         raise Incorrect(
-            f"after 300 clients sent one request each and went quiet (their buckets full "
-            f"again), your limiter still holds about {per_client:.0f} memory blocks per "
-            "client: forget a client once its bucket is full again (hint 3)"
+            "after 300 clients sent one request each and went quiet (their buckets full "
+            "again), your limiter still holds memory for each of them: forget a client once "
+            "its bucket is full again (hint 3)"
         )
     return "bursts, per-client buckets, refill, capacity, Retry-After and bounded memory"
 
@@ -466,10 +509,13 @@ class _Contract:
         except requests.ConnectionError:
             raise Incorrect(f"{what}: the connection failed (did the server stop?)") from None
         if response.status_code >= 500:
-            raise Incorrect(
-                f"{what} answered {response.status_code}{_crash(self.records, seen)}: a server "
-                "error means a bug; a client's mistake is a 4xx"
+            crash = _crash(self.records, seen)
+            advice = (
+                "put `json_errors` in the app's middlewares: it answers an ApiError as JSON"
+                if "raised ApiError" in crash
+                else "a server error means a bug; a client's mistake is a 4xx"
             )
+            raise Incorrect(f"{what} answered {response.status_code}{crash}: {advice}")
         return response
 
     def ok(self, response: requests.Response, status: int, what: str, advice: str = "") -> Any:
@@ -509,7 +555,7 @@ class _Contract:
                 "covers aiohttp's own 404, 405 and 413)"
             )
         if "error" not in body:
-            raise Incorrect(f'{what}: the JSON error {_short(body)} has no "error" key')
+            raise Incorrect(f'{what}: the JSON error {short(body)} has no "error" key')
 
 
 def _page_ids(contract: _Contract, query: str, expected: list[int], total: int) -> None:
@@ -523,7 +569,7 @@ def _page_ids(contract: _Contract, query: str, expected: list[int], total: int) 
     ids = [note.get("id") if isinstance(note, dict) else note for note in data]
     if ids != expected:
         raise Incorrect(
-            f"{what} returned ids {_short(ids)}; expected {_short(expected)}, in id order"
+            f"{what} returned ids {short(ids)}; expected {short(expected)}, in id order"
         )
     if body["total"] != total:
         raise Incorrect(f"{what}: total is {body['total']!r}, but there are {total} notes")
@@ -532,7 +578,7 @@ def _page_ids(contract: _Contract, query: str, expected: list[int], total: int) 
 def _check_notes_app(make_notes_app: Callable[[], Any]) -> str:
     app = call(make_notes_app)
     if not isinstance(app, web.Application):
-        raise Incorrect(f"make_notes_app() must return a web.Application, not {_short(app)}")
+        raise Incorrect(f"make_notes_app() must return a web.Application, not {short(app)}")
     with _serving(app, "lesson08-check-notes") as server, _server_errors() as records:
         contract = _Contract(server.url, records)
         with contract.http:
@@ -560,20 +606,20 @@ def _notes_contract(c: _Contract) -> str:
     notes = []
     for n in range(1, NOTES + 1):
         sent = {"title": f"note {n}"} if n == 7 else {"title": f"note {n}", "body": f"text {n}"}
-        what = f"POST /notes {_short(sent, 50)}"
+        what = f"POST /notes {short(sent, 50)}"
         response = c.send("POST", "/notes", what, body=sent)
         note = c.ok(response, 201, what, "creating a note answers 201 Created")
         wanted = {"title": sent["title"], "body": sent.get("body", "")}
         if not isinstance(note, dict) or {k: note.get(k) for k in wanted} != wanted:
             if n == 7:
                 raise Incorrect(
-                    f'a note sent without "body" must get the body "", not {_short(note)}'
+                    f'a note sent without "body" must get the body "", not {short(note)}'
                 )
             raise Incorrect(
-                f'{what} must answer the new note {{"id", "title", "body"}}, not {_short(note)}'
+                f'{what} must answer the new note {{"id", "title", "body"}}, not {short(note)}'
             )
         if type(note.get("id")) is not int or any(note["id"] == old["id"] for old in notes):
-            raise Incorrect(f"each note needs its own integer id; got {_short(note.get('id'))}")
+            raise Incorrect(f"each note needs its own integer id; got {short(note.get('id'))}")
         location = response.headers.get("Location")
         if location is None:
             raise Incorrect(
@@ -587,7 +633,7 @@ def _notes_contract(c: _Contract) -> str:
     # Read one, and pages.
     first = c.ok(c.send("GET", f"/notes/{ids[0]}", "GET /notes/<id>"), 200, "GET /notes/<id>")
     if first != notes[0]:
-        raise Incorrect(f"GET /notes/<id> must answer the note as created; got {_short(first)}")
+        raise Incorrect(f"GET /notes/<id> must answer the note as created; got {short(first)}")
     _page_ids(c, "", ids[:10], NOTES)
     _page_ids(c, "?page=2&per_page=5", ids[5:10], NOTES)
     _page_ids(c, "?page=3&per_page=5", ids[10:], NOTES)
@@ -599,10 +645,10 @@ def _notes_contract(c: _Contract) -> str:
     what = "PUT /notes/<id> with a new title and body"
     note = c.ok(c.send("PUT", f"/notes/{ids[0]}", what, body=changed), 200, what)
     if note != {"id": ids[0], **changed}:
-        raise Incorrect(f"{what} must answer the updated note; got {_short(note)}")
+        raise Incorrect(f"{what} must answer the updated note; got {short(note)}")
     again = c.ok(c.send("GET", f"/notes/{ids[0]}", "GET after PUT"), 200, "GET after PUT")
     if again != note:
-        raise Incorrect(f"after a PUT, GET /notes/<id> still answers {_short(again)}")
+        raise Incorrect(f"after a PUT, GET /notes/<id> still answers {short(again)}")
     what = "DELETE /notes/<id>"
     c.ok(c.send("DELETE", f"/notes/{ids[1]}", what), 204, what, "a deletion answers 204 No Content")
     c.error(
@@ -666,6 +712,9 @@ def _notes_contract(c: _Contract) -> str:
         ("GET", "/notes?per_page=0", "GET /notes?per_page=0", MISSING, None, (400,)),
         ("GET", "/notes?per_page=51", "GET /notes?per_page=51", MISSING, None, (400,)),
         ("GET", "/notes?per_page=ten", "GET /notes?per_page=ten", MISSING, None, (400,)),
+        ("GET", "/notes?page=²", "GET /notes?page=² (a superscript two)", MISSING, None, (400,)),
+        ("GET", "/notes?per_page=¹", "GET /notes?per_page=¹", MISSING, None, (400,)),
+        ("GET", "/notes?page=1e3", "GET /notes?page=1e3", MISSING, None, (400,)),
         ("GET", f"/notes/{unknown}", "GET of an unknown id", MISSING, None, (404,)),
         ("GET", "/notes/abc", "GET /notes/abc", MISSING, None, (404,)),
         ("DELETE", f"/notes/{unknown}", "DELETE of an unknown id", MISSING, None, (404,)),
@@ -681,7 +730,7 @@ def _notes_contract(c: _Contract) -> str:
         c.send("GET", f"/notes/{ids[0]}", "GET after bad input"), 200, "GET after bad input"
     )
     if kept != note:
-        raise Incorrect(f"a rejected PUT must not change the note; it is now {_short(kept)}")
+        raise Incorrect(f"a rejected PUT must not change the note; it is now {short(kept)}")
     return f"CRUD, pagination and {len(bad)} kinds of bad input as the contract says; still serving"
 
 
@@ -692,15 +741,15 @@ q3 = Exercise(
     answer="make_notes_app",
     hints=[
         "Build the app inside make_notes_app: a dict of notes and an id counter there too (so "
-        "each app starts empty), handlers as inner `async def`s, routes /notes and "
-        "/notes/{id:[0-9]+}, and `web.Application(middlewares=[...], client_max_size=16 * 1024)`.",
-        "One middleware turns every `web.HTTPError` (yours: raise web.HTTPBadRequest(text=...), "
-        "web.HTTPNotFound, web.HTTPUnprocessableEntity; and aiohttp's own 404/405/413) into "
-        '`web.json_response({"error": ..., "detail": ...}, status=exc.status)`.',
-        "Read bodies like the lesson's read_json_object (`except ValueError` -> 400, not a dict "
-        "-> 400), then check the fields (422). Pages: accept only plain digits "
-        "(`raw.isdigit()`), page >= 1, 1 <= per_page <= 50. 201 + Location on POST, 204 on "
-        "DELETE.",
+        "each app starts empty), handlers as inner `async def`s, and "
+        "`web.Application(middlewares=[json_errors], client_max_size=16 * 1024)`.",
+        "Put `json_errors` (given) in the app's middlewares: it answers JSON for your "
+        "`ApiError(status, detail)` and for aiohttp's own 404, 405 and 413. Routes: `/notes` "
+        "and `/notes/{id:[0-9]+}`, so that `/notes/abc` is the router's 404.",
+        "Read bodies with `read_json_object` (a 400 for bad JSON or a non-object), then check "
+        "the fields yourself (`ApiError(422, ...)`). Pages: `query_int(request, 'per_page', 10, "
+        "minimum=1, maximum=50)`; beware `raw.isdigit()` alone, which is true for '²', "
+        "where `int()` raises. 201 + Location on POST, 204 on DELETE.",
     ],
     solution="08-aiohttp-server.ipynb",
 )

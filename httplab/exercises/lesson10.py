@@ -11,18 +11,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
+import inspect
 import json
+import re
 import socket
 import threading
+import time
+import warnings
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
 from .. import servers, tls
-from ..checks import Exercise, Incorrect, acall, call
+from ..checks import Exercise, Incorrect, NotAttempted
 from ..lab import new_client_id
+from ..misbehaving import silent_port
 
 
 @dataclass(frozen=True)
@@ -87,7 +93,28 @@ def _server(http3: bool) -> servers.Server:
     return servers.serve_asgi(RECORDER, name=name, https=True, http2=True, http3=http3)
 
 
+def _described(exc: BaseException) -> str:
+    """An exception with the first line of its message, without ports (stable messages)."""
+    lines = str(exc).strip().splitlines()
+    text = f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+    return re.sub(r"(127\.0\.0\.1|localhost)(:|', )\d+", r"\1\2<port>", text)
+
+
+def _unverified(exc: BaseException) -> bool:
+    return "CERTIFICATE_VERIFY_FAILED" in str(exc)
+
+
+TRUST_THE_LAB = (
+    "the lab's servers have certificates from the lab's own CA, which the default trust "
+    "store does not know: trust it with `httplab.tls.client_context()` (never turn "
+    "verification off)"
+)
+
+
 # --- 10.1 ALPN ------------------------------------------------------------------------------
+
+ALPN_TIMEOUT = 0.5  # the timeout the check passes when the server never answers
+SILENT_LIFETIME = 3.0  # then the silent server closes: a client without a timeout gets a reset
 
 OFFERS = (["h2", "http/1.1"], ["http/1.1"], ["http/1.1", "h2"], ["h3"])
 
@@ -102,11 +129,47 @@ def _selected(host: str, port: int, offer: list[str]) -> str | None:
         return sock.selected_alpn_protocol()
 
 
+def _alpn(
+    negotiated_protocol: Callable[..., Any], port: int, offer: list[str], timeout: float
+) -> tuple[Any, BaseException | None, float]:
+    """Call the learner's function: (answer, exception, seconds). A socket it leaves open is
+    Incorrect (Python warns "unclosed" when such a socket is collected: the warning is caught
+    here, and never reaches the cell)."""
+    if not callable(negotiated_protocol):
+        raise Incorrect(f"pass your function itself, not {type(negotiated_protocol).__name__}")
+    answer, error = None, None
+    started = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        try:
+            answer = negotiated_protocol("127.0.0.1", port, list(offer), timeout)
+        except NotImplementedError:
+            raise NotAttempted from None
+        except Exception as exc:  # the learner's exception is an outcome
+            error = exc
+        gc.collect()
+    seconds = time.perf_counter() - started
+    if inspect.iscoroutine(answer):
+        answer.close()
+        raise Incorrect("negotiated_protocol returned a coroutine: write it with `def`")
+    if any("unclosed" in str(w.message) for w in caught if w.category is ResourceWarning):
+        raise Incorrect(
+            "your function left a socket open: open both the TCP socket and the TLS socket "
+            "in `with` blocks, so that they are closed when the function returns"
+        )
+    return answer, error, seconds
+
+
 def _check_alpn(negotiated_protocol) -> str:
     server = _server(http3=False)
     for offer in OFFERS:
         truth = _selected(server.host, server.port, offer)
-        answer = call(negotiated_protocol, server.host, server.port, list(offer))
+        answer, error, _ = _alpn(negotiated_protocol, server.port, offer, 5.0)
+        if error is not None:
+            advice = f": {TRUST_THE_LAB}" if _unverified(error) else ""
+            raise Incorrect(
+                f"for the offer {offer} your function raised {_described(error)}{advice}"
+            )
         if answer == truth:
             continue
         if isinstance(answer, str) and answer.startswith("TLSv"):
@@ -134,9 +197,24 @@ def _check_alpn(negotiated_protocol) -> str:
         raise Incorrect(
             f"for the offer {offer} the server selected {truth!r}, you returned {answer!r}"
         )
+    with silent_port(SILENT_LIFETIME) as port:
+        answer, error, seconds = _alpn(negotiated_protocol, port, ["h2"], ALPN_TIMEOUT)
+    what = f"on a server that accepts the connection and never answers (timeout={ALPN_TIMEOUT})"
+    if seconds >= SILENT_LIFETIME - 0.2:
+        raise Incorrect(
+            f"{what} your function waited until the check gave up on it: pass the timeout "
+            "to `socket.create_connection((host, port), timeout=timeout)`; it covers the TLS "
+            "handshake too"
+        )
+    if error is None:
+        raise Incorrect(
+            f"{what} your function returned {answer!r}: let the timeout raise, the server "
+            "selected nothing"
+        )
     return (
         f"right for all {len(OFFERS)} offers: the server picks (h2 even when the client "
-        "prefers http/1.1), and None when it speaks none of them"
+        "prefers http/1.1), and None when it speaks none of them; a silent server times out, "
+        "and the sockets are closed"
     )
 
 
@@ -145,13 +223,24 @@ def _check_alpn(negotiated_protocol) -> str:
 DELAY = 0.1  # seconds the server holds each request, so that concurrent ones overlap
 
 
-def _unverified_hint(wrong: Incorrect) -> Incorrect:
-    if "CERTIFICATE_VERIFY_FAILED" in str(wrong):
-        return Incorrect(
-            f"{wrong}: trust the lab's CA with `verify=httplab.tls.client_context()` "
-            "(never turn verification off)"
-        )
-    return wrong
+async def _attempt(function: Callable[..., Any], *args: Any) -> tuple[Any, BaseException | None]:
+    """Await the learner's coroutine function: (answer, None) or (None, its exception)."""
+    if not callable(function):
+        raise Incorrect(f"pass your function itself, not {type(function).__name__}")
+    name = getattr(function, "__name__", "your function")
+    if not inspect.iscoroutinefunction(function):
+        raise Incorrect(f"{name} must be a coroutine function: write it with `async def`")
+    try:
+        return await function(*args), None
+    except NotImplementedError:
+        raise NotAttempted from None
+    except Exception as exc:  # the learner's exception is an outcome
+        return None, exc
+
+
+def _raised(error: BaseException) -> Incorrect:
+    advice = f": {TRUST_THE_LAB}" if _unverified(error) else ""
+    return Incorrect(f"your function raised {_described(error)}{advice}")
 
 
 async def _check_multiplexed(fetch_multiplexed) -> str:
@@ -159,10 +248,9 @@ async def _check_multiplexed(fetch_multiplexed) -> str:
     url = f"{server.url}/item?delay={DELAY}"
     for n in (12, 30):
         client_id = new_client_id("lesson10")
-        try:
-            answer = await acall(fetch_multiplexed, url, n, client_id)
-        except Incorrect as wrong:
-            raise _unverified_hint(wrong) from None
+        answer, error = await _attempt(fetch_multiplexed, url, n, client_id)
+        if error is not None:
+            raise _raised(error)
         seen = RECORDER.seen(client_id)
         if not seen:
             raise Incorrect(
@@ -241,17 +329,38 @@ async def _relay(port: int) -> AsyncIterator[int]:
         await relay.wait_closed()
 
 
-async def _run_upgrade(h2_then_h3, url: str, client_id: str) -> tuple[Any, list[str], str]:
-    """Call the learner's function: (answer, HTTP versions the server saw, error message)."""
-    try:
-        answer, error = await acall(h2_then_h3, url, client_id), ""
-    except Incorrect as wrong:
-        answer, error = None, str(_unverified_hint(wrong))
+async def _run_upgrade(
+    h2_then_h3: Callable[..., Any], url: str, client_id: str
+) -> tuple[Any, list[str], BaseException | None]:
+    """Call the learner's function: (answer, HTTP versions the server saw, its exception)."""
+    answer, error = await _attempt(h2_then_h3, url, client_id)
     return answer, [s.http_version for s in RECORDER.seen(client_id)], error
 
 
-def _wrong(problem: str, error: str) -> Incorrect:
-    return Incorrect(f"{problem} ({error})" if error else problem)
+def _wrong(problem: str, error: BaseException | None) -> Incorrect:
+    return Incorrect(f"{problem} (your function raised {_described(error)})" if error else problem)
+
+
+def _after_the_first(error: BaseException | None) -> Incorrect:
+    """The server saw the HTTP/2 request and nothing more under the client id: say why."""
+    if error is None:
+        return Incorrect(
+            "the server saw your first request (over HTTP/2) and no second one with your "
+            "client id: send `X-Client-Id` with the HTTP/3 request too "
+            "(`h3client.get(..., headers=headers)`)"
+        )
+    if _unverified(error):
+        return Incorrect(
+            f"after the HTTP/2 request, your function raised {_described(error)}: " + TRUST_THE_LAB
+        )
+    if isinstance(error, OSError):
+        return Incorrect(
+            f"after the HTTP/2 request, your function raised {_described(error)}: no QUIC "
+            "server listens where you sent the HTTP/3 request. Send it to the URL's host and "
+            'the port that `alt-svc` names (`h3=":PORT"`); here a TCP relay stands in front '
+            "of the server, so that port is not the URL's"
+        )
+    return Incorrect(f"after the HTTP/2 request, your function raised {_described(error)}")
 
 
 def _shown(versions: list[str]) -> str:
@@ -275,16 +384,18 @@ async def _check_upgrade(h2_then_h3) -> str:
             f"the first request came over HTTP/{versions[0]}: make it with httpx and http2=True",
             error,
         )
+    if versions == ["2"]:
+        raise _after_the_first(error)
     if versions != ["2", "3"]:
         raise _wrong(
             "the server advertised HTTP/3 in its `alt-svc` header, then saw "
-            f"{_shown(versions)}: make the second request with h3client, to the URL's host "
+            f"{_shown(versions)}: make the second request with `h3client`, to the URL's host "
             "and the port that Alt-Svc names (here a TCP relay stands in front of the "
             "server, so that port is not the URL's)",
             error,
         )
     if error:
-        raise Incorrect(error)
+        raise _raised(error)
     if answer != ("HTTP/2", "HTTP/3"):
         raise Incorrect(
             f"the requests went over HTTP/2 then HTTP/3, but you returned {answer!r:.80}: "
@@ -295,6 +406,12 @@ async def _check_upgrade(h2_then_h3) -> str:
     server = _server(http3=False)
     url = f"{server.url}/page"
     answer, versions, error = await _run_upgrade(h2_then_h3, url, new_client_id("lesson10"))
+    if isinstance(error, KeyError):
+        raise Incorrect(
+            f"on a server without HTTP/3 your function raised {_described(error)}: such a "
+            "server sends no `alt-svc` header; read it with `response.headers.get('alt-svc')` "
+            "and, without one, make the second request over HTTP/2 again"
+        )
     if versions != ["2", "2"]:
         raise _wrong(
             "a server without HTTP/3 sends no `alt-svc` header, and then the second request "
@@ -302,7 +419,7 @@ async def _check_upgrade(h2_then_h3) -> str:
             error,
         )
     if error:
-        raise Incorrect(error)
+        raise _raised(error)
     if answer != ("HTTP/2", "HTTP/2"):
         raise Incorrect(
             f"without Alt-Svc both requests went over HTTP/2, but you returned {answer!r:.80}"
@@ -320,8 +437,9 @@ q1 = Exercise(
     answer="negotiated_protocol",
     hints=[
         "`ctx = httplab.tls.client_context()` then `ctx.set_alpn_protocols(offer)`.",
-        "Open a TCP connection with `socket.create_connection((host, port), timeout=5)` and "
-        "wrap it: `ctx.wrap_socket(raw, server_hostname=host)` performs the TLS handshake.",
+        "Open a TCP connection with `socket.create_connection((host, port), timeout=timeout)` "
+        "and wrap it: `ctx.wrap_socket(raw, server_hostname=host)` performs the TLS handshake "
+        "(the timeout covers it too).",
         "`tls_socket.selected_alpn_protocol()` is what the server chose: a name, or None. "
         "Close both sockets (`with` blocks).",
     ],

@@ -1,12 +1,14 @@
-"""Exercises of lesson 11: typed errors, pagination as an async generator, a robust client.
+"""Exercises of lesson 11: Retry-After in seconds, typed errors, pagination as an async
+generator, a robust client.
 
 The checks run the learner's code against the course API. Error responses are real ones
 from the lab (plus a few a proxy would send, which the lab does not). The pagination and
 client checks send their requests under a fresh client id (`X-Client-Id`), then read what
 the server saw for that client (`/api/stats/{client}`): how many requests, in what order,
-with which statuses. Each scenario has a deadline, so an answer that waits for minutes is
-reported, not waited for. Errors are recognised by class name (`NotFound`, ...), because the
-learner defines the classes in the notebook.
+with which statuses; the client check also watches the aiohttp sessions the class opens.
+Each scenario has a deadline, so an answer that waits for minutes is reported, not waited
+for. Errors are recognised by class name (`NotFound`, ...): the notebook imports the classes
+from `httplab.apiclient`, and a learner may define their own.
 """
 
 from __future__ import annotations
@@ -25,10 +27,12 @@ import requests
 from requests.structures import CaseInsensitiveDict
 
 from .. import lab as _lab
-from ..checks import Exercise, Incorrect, NotAttempted
+from ..checks import Exercise, Incorrect, NotAttempted, call, describe
+from ..misbehaving import closed_port
+from ..sessionwatch import close_left_open, watch_sessions
 
 TIMEOUT = aiohttp.ClientTimeout(total=10)
-ERROR_CLASSES = ("Unauthorized", "NotFound", "RateLimited", "ServerError")
+ERROR_CLASSES = ("Unauthorized", "Forbidden", "NotFound", "RateLimited", "ServerError")
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -42,12 +46,6 @@ def _shown(value: Any, limit: int = 70) -> str:
 def _names(value: Any) -> list[str]:
     """The class names in the MRO of an object's class ('APIError', 'Exception', ...)."""
     return [cls.__name__ for cls in type(value).__mro__]
-
-
-def _describe(exc: BaseException) -> str:
-    """An exception with the first line of its message."""
-    lines = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
 
 
 def _what(exc: BaseException) -> str:
@@ -117,12 +115,87 @@ def _compare_users(got: list[Any], truth: list[dict[str, Any]], what: str) -> No
     raise Incorrect(f"{what} yielded the users out of order: keep the order of the pages")
 
 
-# --- 11.1 error_from(status, headers, body) ------------------------------------------------
+# --- 11.1 retry_after_seconds(value) --------------------------------------------------------
 
 
 def _http_date(seconds_ahead: int) -> str:
     when = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=seconds_ahead)
     return email.utils.format_datetime(when, usegmt=True)
+
+
+def _check_retry_after_seconds(retry_after_seconds: Callable[..., Any]) -> str:
+    # (the value, what it is in a message (no dates: they change), low, high or None, advice)
+    cases: list[tuple[str | None, str, float | None, float | None, str]] = [
+        ("120", "'120'", 120.0, 120.0, "digits are a number of seconds: `float(value)`"),
+        ("0", "'0'", 0.0, 0.0, "digits are a number of seconds: `float(value)`"),
+        (
+            _http_date(30),
+            "an HTTP date 30 s ahead",
+            28.0,
+            30.0,
+            "an HTTP date means the seconds from now until then: "
+            "`email.utils.parsedate_to_datetime(value)` minus "
+            "`datetime.datetime.now(datetime.UTC)`, `.total_seconds()`",
+        ),
+        (
+            "Thu, 01 Jan 1970 00:00:00 GMT",
+            "an HTTP date in the past",
+            0.0,
+            0.0,
+            "a date that has passed means now, not a negative wait: `max(0.0, seconds)`",
+        ),
+        (None, "None (no header)", None, None, "no header gives None"),
+        ("soon", "'soon'", None, None, "a value that is neither digits nor a date gives None"),
+        ("-5", "'-5'", None, None, "a value that is neither digits nor a date gives None"),
+        ("", "'' (empty)", None, None, "a value that is neither digits nor a date gives None"),
+    ]
+    for value, shown, low, high, advice in cases:
+        try:
+            got = call(retry_after_seconds, value)
+        except Incorrect as wrong:  # (a date changes from run to run: never in a message)
+            text = str(wrong).replace(repr(value), shown) if value else str(wrong)
+            raise Incorrect(f"{text}: {advice}") from None
+        if low is None or high is None:
+            if got is not None:
+                raise Incorrect(
+                    f"retry_after_seconds({shown}) returned {_shown(got)}; expected None: {advice}"
+                )
+            continue
+        if isinstance(got, bool) or not isinstance(got, int | float):
+            raise Incorrect(
+                f"retry_after_seconds({shown}) returned {_shown(got)}; expected a number of "
+                f"seconds (a float): {advice}"
+            )
+        if not low <= got <= high:
+            wanted = f"{high:g}" if low == high else f"between {low:g} and {high:g}"
+            raise Incorrect(
+                f"retry_after_seconds({shown}) returned {got:.0f}; expected {wanted}: {advice}"
+            )
+    return (
+        f"right for all {len(cases)} values: seconds, a date ahead, a date past (0), "
+        "and None for no header or nonsense"
+    )
+
+
+q1 = Exercise(
+    "11.1",
+    "retry_after_seconds: Retry-After in seconds",
+    _check_retry_after_seconds,
+    answer="retry_after_seconds",
+    hints=[
+        "None first: `if value is None: return None`. Then `value.isdigit()` means seconds: "
+        "`return float(value)`.",
+        "Anything else may be a date: `email.utils.parsedate_to_datetime(value)` gives an "
+        "aware datetime; it raises ValueError (or TypeError) for text that is not a date: "
+        "return None then.",
+        "The wait is `(when - datetime.datetime.now(datetime.UTC)).total_seconds()`, and "
+        "never below 0: `max(0.0, ...)`.",
+    ],
+    solution="11-robust-api-client.ipynb",
+)
+
+
+# --- 11.2 error_from(status, headers, body) ------------------------------------------------
 
 
 def _real_responses(api: str) -> list[tuple[str, requests.Response]]:
@@ -156,7 +229,8 @@ def _real_responses(api: str) -> list[tuple[str, requests.Response]]:
 def _expected_class(status: int) -> str:
     if status >= 500:
         return "ServerError"
-    return {401: "Unauthorized", 404: "NotFound", 429: "RateLimited"}.get(status, "APIError")
+    classes = {401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 429: "RateLimited"}
+    return classes.get(status, "APIError")
 
 
 def _check_one_error(
@@ -180,7 +254,9 @@ def _check_one_error(
                 f"for {what} error_from raised {type(exc).__name__}: return the exception "
                 "instead of raising it (the client decides when to raise)"
             ) from None
-        raise Incorrect(f"for {what} error_from raised {_describe(exc)}") from None
+        header = headers.get("Retry-After")
+        text = describe(exc).replace(header, "<Retry-After>") if header else describe(exc)
+        raise Incorrect(f"for {what} error_from raised {text}") from None
     if inspect.iscoroutine(error):
         error.close()
         raise Incorrect("error_from returned a coroutine: write it with `def`, not `async def`")
@@ -261,8 +337,17 @@ def _check_error_from(error_from: Callable[..., Any]) -> str:
             float(retry) if retry else None,
         )
     proxy_page = "<html>\n  <body>\n    <h1>502 Bad Gateway</h1>\n  </body>\n</html>\n"
+    long_page = "<html><body>" + "<p>The upstream server failed.</p>\n" * 40 + "</body></html>"
     made_up = [  # what a proxy or another server may send, which the lab does not
         ("a proxy's HTML page for a 502", 502, {}, proxy_page, " ".join(proxy_page.split()), None),
+        (
+            "a 504 whose HTML page is 1,400 characters long",
+            504,
+            {},
+            long_page,
+            " ".join(long_page.split())[:200],
+            None,
+        ),
         ("a 400 with an empty body", 400, {}, "", "Bad Request", None),
         (
             "a 503 whose Retry-After is an HTTP date 30 s ahead",
@@ -271,6 +356,14 @@ def _check_error_from(error_from: Callable[..., Any]) -> str:
             {"detail": "later"},
             "later",
             (28.0, 30.0),
+        ),
+        (
+            "a 503 whose Retry-After is an HTTP date in the past",
+            503,
+            {"Retry-After": "Thu, 01 Jan 1970 00:00:00 GMT"},
+            {"detail": "back now"},
+            "back now",
+            (0.0, 0.0),
         ),
         (
             "a 429 whose Retry-After is not valid",
@@ -287,24 +380,24 @@ def _check_error_from(error_from: Callable[..., Any]) -> str:
         )
     return (
         f"the right class, status, detail and retry_after for {len(made_up) + 7} error "
-        "responses: 7 real ones from the lab, a proxy's HTML page, an empty body, and "
-        "Retry-After as an HTTP date and as garbage"
+        "responses: 7 real ones from the lab, a proxy's HTML pages (one long), an empty body, "
+        "and Retry-After as an HTTP date (ahead and past) and as garbage"
     )
 
 
-q1 = Exercise(
-    "11.1",
+q2 = Exercise(
+    "11.2",
     "error_from: typed errors from real error responses",
     _check_error_from,
     answer="error_from",
     hints=[
-        "Pick the class first: a dict {401: Unauthorized, 404: NotFound, 429: RateLimited}, "
-        "ServerError for any status >= 500, and APIError for the rest.",
-        "The detail: body['detail'] when the body is a dict with a string 'detail'; else "
-        "' '.join(str(body).split())[:200]; and if that is empty, HTTPStatus(status).phrase.",
-        "Retry-After: `value.isdigit()` → float(value); else "
-        "email.utils.parsedate_to_datetime(value) minus datetime.now(timezone.utc), in "
-        "seconds and not below 0; a ValueError or TypeError means None.",
+        "Pick the class first: a dict {401: Unauthorized, 403: Forbidden, 404: NotFound, "
+        "429: RateLimited}, ServerError for any status >= 500, and APIError for the rest.",
+        "The detail: `body['detail']` when the body is a dict with a string 'detail'; else "
+        "`' '.join(str(body).split())[:200]`; and if that is empty, "
+        "`HTTPStatus(status).phrase`.",
+        "`retry_after_seconds(headers.get('Retry-After'))`, from exercise 1; then "
+        "`return kind(status, detail, body, retry_after)`, without raising it.",
     ],
     solution="11-robust-api-client.ipynb",
 )
@@ -376,7 +469,7 @@ async def _collect(iterator: Any, what: str, limit: int) -> list[Any]:
     return items
 
 
-# --- 11.2 paginate(session, url) ---------------------------------------------------------------
+# --- 11.3 paginate(session, url) ---------------------------------------------------------------
 
 
 async def _check_paginate(paginate: Callable[..., Any]) -> str:
@@ -434,7 +527,7 @@ async def _check_paginate(paginate: Callable[..., Any]) -> str:
         raise Incorrect(
             "for /api/users?per_page=0 the server answers 400, and paginate finished without "
             f"an error (it yielded {_shown(outcome.value)}): raise for an error status, e.g. "
-            "with response.raise_for_status()"
+            "with `response.raise_for_status()`"
         )
     return (
         f"all {total} users exactly once, in order, one request per page; only one request "
@@ -442,8 +535,8 @@ async def _check_paginate(paginate: Callable[..., Any]) -> str:
     )
 
 
-q2 = Exercise(
-    "11.2",
+q3 = Exercise(
+    "11.3",
     "paginate: every page, lazily, as an async generator",
     _check_paginate,
     answer="paginate",
@@ -459,7 +552,13 @@ q2 = Exercise(
 )
 
 
-# --- 11.3 RobustClient ----------------------------------------------------------------------------
+# --- 11.4 RobustClient ----------------------------------------------------------------------------
+
+
+JITTER_SAMPLES = 16  # requests that fail together, whose retries must spread out
+# Seconds between the fastest and the slowest: about 0.25 with full jitter, 0.1 with equal
+# jitter (half fixed, half random), a few milliseconds without any.
+JITTER_SPREAD = 0.04
 
 
 class _Driver:
@@ -484,7 +583,7 @@ class _Driver:
             except Exception as exc:
                 given = ", ".join(["base_url", "headers=...", *(f"{k}=..." for k in settings)])
                 raise Incorrect(
-                    f"RobustClient({given}) raised {_describe(exc)}: keep the __init__ "
+                    f"RobustClient({given}) raised {describe(exc)}: keep the __init__ "
                     "signature of the exercise"
                 ) from None
             async with instance as api:
@@ -496,7 +595,23 @@ class _Driver:
                 return await scenario(api)
 
         first, self.first = self.first, False
-        return await _run(use, within, first=first), client
+        with watch_sessions() as opened:
+            try:
+                outcome = await _run(use, within, first=first)
+            finally:
+                left = await close_left_open(opened)
+        if left:
+            raise Incorrect(
+                "after `async with RobustClient(...)` ended, its aiohttp.ClientSession was "
+                "still open: close it in `__aexit__` (`await self._session.close()`)"
+            )
+        if len(opened) > 1:
+            raise Incorrect(
+                f"one `async with RobustClient(...)` opened {len(opened)} aiohttp sessions: "
+                "open one in `__aenter__` and send every request and every attempt through it "
+                "(a session keeps its connections for the next request)"
+            )
+        return outcome, client
 
     async def statuses(self, client: str) -> list[int]:
         return [status for _, _, status in await _log(self.api, client)]
@@ -514,7 +629,7 @@ def _expect_error(
     if name not in _names(error):
         extra = (
             f": raise {name} (with the server's detail) instead, e.g. with error_from() "
-            "from exercise 1"
+            "from exercise 2"
             if "APIError" not in _names(error)
             else ""
         )
@@ -554,16 +669,38 @@ async def _check_robust_client(cls: Any) -> str:
     # Authentication.
     outcome, client = await drive.run(lambda c: c.get("/api/private"))
     _expect_error(outcome, "api.get('/api/private') without credentials", "Unauthorized", 401)
-    outcome, client = await drive.run(
-        lambda c: c.get("api/private"), username="alice", password="wonderland"
-    )
+
+    async def twice(c: Any) -> Any:
+        await c.get("api/private")
+        return await c.get("/api/private")
+
+    outcome, client = await drive.run(twice, username="alice", password="wonderland")
     login = (
         ": with username and password, get a token from POST /api/token (HTTP Basic auth) "
         "and send `Authorization: Bearer <token>` with each request"
     )
-    _expect_value(
-        outcome, "api.get('api/private') with alice's credentials", {"username": "alice"}, login
+    what = "api.get('api/private'), then api.get('/api/private'), with alice's credentials"
+    _expect_value(outcome, what, {"username": "alice"}, login)
+    logins = [entry for entry in await _log(api, client) if entry[:2] == ("POST", "/api/token")]
+    if len(logins) > 1:
+        raise Incorrect(
+            f"for {what} the server got {len(logins)} logins (POST /api/token): log in once, "
+            "keep the token (`self._token`), and send it with every request"
+        )
+
+    # An absolute URL elsewhere: never send the token there.
+    elsewhere = f"http://127.0.0.1:{closed_port()}/api/private"
+    outcome, client = await drive.run(
+        lambda c: c.get(elsewhere), username="alice", password="wonderland", max_attempts=2
     )
+    what = "api.get(<an absolute URL on another server>)"
+    if not isinstance(outcome.error, ValueError):
+        got = "returned a value" if outcome.error is None else f"raised {_what(outcome.error)}"
+        raise Incorrect(
+            f"{what} {got}; it should raise ValueError before sending anything: an absolute "
+            "URL is used only if it lies under base_url, so that the token never goes to "
+            "another host"
+        )
     outcome, client = await drive.run(
         lambda c: c.get("/api/private"), username="alice", password="wrong"
     )
@@ -642,6 +779,27 @@ async def _check_robust_client(cls: Any) -> str:
             "more than max_wait, so raise at once without retrying"
         )
 
+    # Backoff with jitter: clients that fail together must not retry together.
+    async def spread(c: Any) -> list[float]:
+        async def one(key: int) -> float:
+            started = time.perf_counter()
+            await c.get("/api/flaky", failures=2, retry_after=0, key=f"jitter-{key}")
+            return time.perf_counter() - started
+
+        return list(await asyncio.gather(*(one(key) for key in range(JITTER_SAMPLES))))
+
+    outcome, client = await drive.run(spread)
+    what = f"{JITTER_SAMPLES} GETs at once of /api/flaky (two 503s each, Retry-After: 0)"
+    if outcome.too_slow or outcome.error is not None:
+        problem = "were still running" if outcome.too_slow else f"raised {_what(outcome.error)}"
+        raise Incorrect(f"{what} {problem}")
+    if max(outcome.value) - min(outcome.value) < JITTER_SPREAD:
+        raise Incorrect(
+            f"{what}: each waited as long as the others before its retries, so all "
+            f"{JITTER_SAMPLES} came back at the same moment; add jitter to the backoff, e.g. "
+            "`random.uniform(0, 0.05 * 2 ** attempt)`"
+        )
+
     # A crash is a ServerError.
     outcome, client = await drive.run(lambda c: c.get("/api/crash"))
     _expect_error(outcome, "api.get('/api/crash')", "ServerError", 500)
@@ -698,28 +856,31 @@ async def _check_robust_client(cls: Any) -> str:
     if sent != [200, 429, 200]:
         raise Incorrect(f"for {what} the server saw the statuses {sent}, not [200, 429, 200]")
     return (
-        "typed errors with the server's detail, no retry of a 404 or of a plain POST, a bearer "
-        "token, every page once, retries of 503 and 429 that honour Retry-After, a fast failure "
-        "for a long Retry-After, and a timeout for each attempt"
+        "typed errors with the server's detail, no retry of a 404 or of a plain POST, one "
+        "login and a bearer token that stays home, every page once, retries of 503 and 429 "
+        "that honour Retry-After or back off with jitter, a fast failure for a long "
+        "Retry-After, a timeout for each attempt, and one session, closed"
     )
 
 
-q3 = Exercise(
-    "11.3",
+q4 = Exercise(
+    "11.4",
     "RobustClient: the robust client",
     _check_robust_client,
     answer="RobustClient",
     hints=[
         "Write `_send` first: one loop over the attempts around "
-        "`async with self._session.request(method, url, params=..., json=..., headers=...)`; "
-        "return (body, response) below 400, else build the error with error_from().",
+        "`async with self._session.request(method, url, params=..., json=..., headers=...)` "
+        "(the session of `__aenter__`, never a new one); `await read_body(response)`; return "
+        "(body, response) below 400, else build the error with `error_from()` (exercise 2).",
         "Retry only if the method is GET (or an idempotency key was given) and the status is "
-        "429, 502, 503 or 504, or the attempt raised aiohttp.ClientConnectionError or "
-        "TimeoutError; raise when the attempts run out.",
-        "The wait: error.retry_after if the server sent one (raise at once if it is more than "
-        "max_wait), else random.uniform(0, 0.05 * 2 ** attempt). The token: POST /api/token "
-        "with headers={'Authorization': aiohttp.encode_basic_auth(username, password)}, once, "
-        "then `Authorization: Bearer <token>` on each request.",
+        "429, 502, 503 or 504, or the attempt raised `aiohttp.ClientConnectionError` or "
+        "`TimeoutError`; raise when the attempts run out.",
+        "The wait: `error.retry_after` if the server sent one (raise at once if it is more "
+        "than max_wait), else `random.uniform(0, 0.05 * 2 ** attempt)`. The token: POST "
+        "/api/token with `headers={'Authorization': aiohttp.encode_basic_auth(username, "
+        "password)}`, once (keep it in `self._token`), then `Authorization: Bearer <token>` "
+        "on each request.",
     ],
     solution="11-robust-api-client.ipynb",
 )

@@ -1,0 +1,430 @@
+"""Lesson 13's checks reject the classic mistakes, each with the message that names the fix,
+and accept correct answers written differently from the solutions.
+
+13.1: splitting on every newline, one read at a time, LF only, forgetting ids, the last data
+line winning, strip(), empty events, reading everything first. 13.2: no reconnection,
+reconnecting without Last-Event-ID or with the wrong one, at once, forever, raw strings.
+13.3: the whole body at the end, no blank lines, text/plain, going on after the client left,
+compression, no ids.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import json
+import time
+
+import httpx
+import requests
+from aiohttp import web
+from aiohttp_sse import sse_response
+from exercise_testing import assert_incorrect
+from httpx_sse import connect_sse
+
+from httplab.checks import Outcome
+from httplab.exercises.lesson13 import q1, q2, q3, work
+
+# --- 13.1 parse_sse --------------------------------------------------------------------------
+
+
+def fields(line: str) -> tuple[str, str]:
+    name, _, value = line.partition(":")
+    return name, value.removeprefix(" ")
+
+
+def lines_of(chunks, split=lambda text: text.split("\n")):
+    """A learner's line reader: the stream decoded whole, then split (not lazy)."""
+    text = b"".join(chunks).decode()
+    return split(text)
+
+
+def event_parser(lines, *, keep_id=True, join=True, strip=False, empty=False, reset=True):
+    """A learner's dispatcher over lines, with one of the classic mistakes switched on."""
+    event, data, last_id, retry = "", [], None, None
+    for line in lines:
+        if not line:
+            if data or empty:
+                yield {"event": event or "message", "data": "\n".join(data), "id": last_id,
+                       "retry": retry}  # fmt: skip
+            data = []
+            event = "" if reset else event
+            last_id = last_id if keep_id else None
+            continue
+        if line.startswith(":"):
+            continue
+        name, value = fields(line)
+        value = value.strip() if strip else value
+        if name == "event":
+            event = value
+        elif name == "data":
+            data = [*data, value] if join else [value]
+        elif name == "id":
+            last_id = value
+        elif name == "retry" and value.isdigit():
+            retry = int(value)
+
+
+def good_lines(chunks):
+    """Lazy lines, all three line ends (a correct reader)."""
+    buffer = b""
+    for chunk in chunks:
+        buffer += chunk
+        while True:
+            cut = min((i for i in (buffer.find(b"\r"), buffer.find(b"\n")) if i >= 0), default=-1)
+            if cut < 0 or (buffer[cut:] == b"\r"):
+                break
+            end = cut + 2 if buffer[cut : cut + 2] == b"\r\n" else cut + 1
+            yield buffer[:cut].decode()
+            buffer = buffer[end:]
+
+
+def split_on_every_newline(chunks):
+    for line in lines_of(chunks):
+        if line.startswith("data:"):
+            yield {"event": "message", "data": fields(line)[1], "id": None, "retry": None}
+
+
+def one_read_at_a_time(chunks):
+    for chunk in chunks:
+        yield from event_parser(good_lines([chunk]))
+
+
+def lf_only(chunks):
+    buffer = b""
+    for chunk in chunks:
+        buffer += chunk
+        *complete, rest = buffer.split(b"\n")
+        buffer = rest
+        yield from event_parser(line.decode() for line in complete)
+
+
+def forgets_ids(chunks):
+    yield from event_parser(good_lines(chunks), keep_id=False)
+
+
+def last_data_line_wins(chunks):
+    yield from event_parser(good_lines(chunks), join=False)
+
+
+def strips_values(chunks):
+    yield from event_parser(good_lines(chunks), strip=True)
+
+
+def yields_empty_events(chunks):
+    yield from event_parser(good_lines(chunks), empty=True)
+
+
+def keeps_the_event_type(chunks):
+    yield from event_parser(good_lines(chunks), reset=False)
+
+
+def reads_everything_first(chunks):
+    text = b"".join(chunks).decode().replace("\r\n", "\n").replace("\r", "\n")
+    yield from event_parser(text.split("\n"))
+
+
+def returns_a_list(chunks):
+    return list(event_parser(good_lines(chunks)))
+
+
+def test_parse_sse_rejects_splitting_on_every_newline():
+    assert_incorrect(q1.check(split_on_every_newline), "an event ends at a blank line")
+
+
+def test_parse_sse_rejects_parsing_each_read_alone():
+    assert_incorrect(q1.check(one_read_at_a_time), "keep what is left over")
+
+
+def test_parse_sse_rejects_lf_only():
+    assert_incorrect(q1.check(lf_only), "lines may end in \\r\\n, \\n or \\r")
+
+
+def test_parse_sse_rejects_forgetting_the_id():
+    assert_incorrect(q1.check(forgets_ids), "stays in force for later events")
+
+
+def test_parse_sse_rejects_the_last_data_line_winning():
+    assert_incorrect(q1.check(last_data_line_wins), 'join them with "\\n"')
+
+
+def test_parse_sse_rejects_strip():
+    assert_incorrect(q1.check(strips_values), "remove only ONE space")
+
+
+def test_parse_sse_rejects_events_without_data():
+    assert_incorrect(q1.check(yields_empty_events), "a block with no `data:` line yields no")
+
+
+def test_parse_sse_rejects_an_event_type_that_carries_over():
+    assert_incorrect(q1.check(keeps_the_event_type), 'is a "message" again')
+
+
+def test_parse_sse_rejects_reading_the_whole_stream_first():
+    assert_incorrect(q1.check(reads_everything_first), "yield each event as soon as its blank")
+
+
+def test_parse_sse_rejects_a_list():
+    assert_incorrect(q1.check(returns_a_list), "make it a generator")
+
+
+def test_parse_sse_accepts_a_different_correct_answer():
+    def parse_sse(chunks):
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        pending, held_cr = "", False
+        state = {"event": "", "data": None, "id": None, "retry": None}
+        for chunk in chunks:
+            text = ("\r" if held_cr else "") + decoder.decode(chunk)
+            held_cr = text.endswith("\r")
+            text = text[:-1] if held_cr else text
+            pending += text.replace("\r\n", "\n").replace("\r", "\n")
+            *complete, pending = pending.split("\n")
+            for line in complete:
+                if line == "":
+                    if state["data"] is not None:
+                        yield {"event": state["event"] or "message", "data": state["data"],
+                               "id": state["id"], "retry": state["retry"]}  # fmt: skip
+                    state["event"], state["data"] = "", None
+                elif not line.startswith(":"):
+                    name, value = fields(line)
+                    if name == "data":
+                        state["data"] = (
+                            value if state["data"] is None else state["data"] + "\n" + value
+                        )
+                    elif name in ("event", "id"):
+                        state[name] = value
+                    elif name == "retry" and value.isdigit():
+                        state["retry"] = int(value)
+
+    result = q1.check(parse_sse)
+    assert result.outcome is Outcome.CORRECT, result.message
+
+
+# --- 13.2 follow -----------------------------------------------------------------------------
+
+
+def follower(*, resume=True, wait=True, offset=0, decode=True, only_ticks=True, attempts=None):
+    """A learner's follow(url) with httpx-sse, one of the classic mistakes switched on."""
+
+    def follow(url):
+        received, last_id, retry = [], None, 1000
+        with httpx.Client(timeout=5) as client:
+            for _attempt in range(attempts or 1000):
+                headers = {}
+                if resume and last_id:
+                    headers["Last-Event-ID"] = str(int(last_id) + offset)
+                try:
+                    with connect_sse(client, "GET", url, headers=headers) as source:
+                        if source.response.status_code == 204 and attempts is None:
+                            return received
+                        if source.response.status_code == 204:
+                            continue
+                        for sse in source.iter_sse():
+                            retry = sse.retry if sse.retry is not None else retry
+                            if sse.event == "tick" or not only_ticks:
+                                received.append(json.loads(sse.data) if decode else sse.data)
+                                last_id = sse.id
+                    if attempts is None:
+                        return received
+                except httpx.TransportError:
+                    if wait:
+                        time.sleep(retry / 1000)
+        return received
+
+    return follow
+
+
+def gives_up_at_the_drop(url):
+    received = []
+    with httpx.Client(timeout=5) as client:
+        try:
+            with connect_sse(client, "GET", url) as source:
+                for sse in source.iter_sse():
+                    if sse.event == "tick":
+                        received.append(json.loads(sse.data))
+        except httpx.RemoteProtocolError:
+            pass
+    return received
+
+
+def never_catches_the_drop(url):
+    with httpx.Client(timeout=5) as client, connect_sse(client, "GET", url) as source:
+        return [json.loads(sse.data) for sse in source.iter_sse() if sse.event == "tick"]
+
+
+def test_follow_rejects_giving_up_at_the_drop():
+    assert_incorrect(q2.check(gives_up_at_the_drop), "you did not connect again")
+
+
+def test_follow_rejects_an_uncaught_drop():
+    assert_incorrect(q2.check(never_catches_the_drop), "raised RemoteProtocolError when the")
+
+
+def test_follow_rejects_reconnecting_without_last_event_id():
+    assert_incorrect(q2.check(follower(resume=False)), "without the Last-Event-ID header")
+
+
+def test_follow_rejects_the_wrong_last_event_id():
+    assert_incorrect(q2.check(follower(offset=1)), "send the id of the last event you received")
+
+
+def test_follow_rejects_reconnecting_at_once():
+    assert_incorrect(q2.check(follower(wait=False)), "you reconnected at once")
+
+
+def test_follow_rejects_connecting_after_the_end():
+    assert_incorrect(q2.check(follower(attempts=6)), "after the feed had ended")
+
+
+def test_follow_rejects_raw_strings():
+    assert_incorrect(q2.check(follower(decode=False)), "decoded from JSON")
+
+
+def test_follow_rejects_decoding_every_event():
+    assert_incorrect(q2.check(follower(only_ticks=False)), "keep only the `tick` events")
+
+
+def test_follow_accepts_a_different_correct_answer():
+    def follow(url):
+        received, headers, delay = [], {}, 1.0
+        with requests.Session() as session:
+            while True:
+                try:
+                    with session.get(url, headers=headers, stream=True, timeout=5) as response:
+                        if response.status_code == 204:
+                            return received
+                        event = {}
+                        for line in response.iter_lines(decode_unicode=True):
+                            if line:
+                                name, value = fields(line)
+                                event[name] = value
+                                continue
+                            if "retry" in event:
+                                delay = int(event["retry"]) / 1000
+                            if event.get("event") == "tick":
+                                received.append(json.loads(event["data"]))
+                                headers["Last-Event-ID"] = event["id"]
+                            event = {}
+                    return received
+                except requests.exceptions.ChunkedEncodingError:
+                    time.sleep(delay)
+
+    result = q2.check(follow)
+    assert result.outcome is Outcome.CORRECT, result.message
+
+
+# --- 13.3 progress ---------------------------------------------------------------------------
+
+
+def event_bytes(steps: int, done: int, *, end: str = "\n\n", with_id: bool = True) -> bytes:
+    data = json.dumps({"done": done, "total": steps})
+    head = f"id: {done}\n" if with_id else ""
+    return f"{head}event: progress\ndata: {data}{end}".encode()
+
+
+def done_bytes(steps: int, end: str = "\n\n") -> bytes:
+    return f"event: done\ndata: {json.dumps({'total': steps})}{end}".encode()
+
+
+def streamer(*, end="\n\n", media="text/event-stream", go_on=False, compress=False, ids=True):
+    """A learner's handler that streams, with one of the classic mistakes switched on."""
+
+    async def progress(request):
+        steps = int(request.query["steps"])
+        response = web.StreamResponse()
+        response.content_type = media
+        if compress:
+            response.enable_compression()
+        await response.prepare(request)
+        for done in range(1, steps + 1):
+            await work(request)
+            try:
+                await response.write(event_bytes(steps, done, end=end, with_id=ids))
+            except ConnectionResetError:
+                if not go_on:
+                    raise
+        await response.write(done_bytes(steps, end))
+        return response
+
+    return progress
+
+
+async def whole_body_at_the_end(request):
+    steps = int(request.query["steps"])
+    body = b""
+    for done in range(1, steps + 1):
+        await work(request)
+        body += event_bytes(steps, done)
+    return web.Response(body=body + done_bytes(steps), content_type="text/event-stream")
+
+
+RUNNING: set[asyncio.Future] = set()
+
+
+async def job_in_a_task_of_its_own(request):
+    steps = int(request.query["steps"])
+    events: asyncio.Queue[bytes] = asyncio.Queue()
+
+    async def job():
+        for done in range(1, steps + 1):
+            await work(request)
+            await events.put(event_bytes(steps, done))
+        await events.put(done_bytes(steps))
+
+    RUNNING.add(asyncio.ensure_future(job()))  # never cancelled: it outlives the request
+    response = web.StreamResponse()
+    response.content_type = "text/event-stream"
+    await response.prepare(request)
+    for _ in range(steps + 1):
+        await response.write(await events.get())
+    return response
+
+
+def test_progress_rejects_the_whole_body_at_the_end():
+    assert_incorrect(q3.check(whole_body_at_the_end), "send each event as soon as its step")
+
+
+def test_progress_rejects_events_without_blank_lines():
+    assert_incorrect(q3.check(streamer(end="\n")), "not separated by blank lines")
+
+
+def test_progress_rejects_text_plain():
+    assert_incorrect(q3.check(streamer(media="text/plain")), "`text/event-stream`")
+
+
+def test_progress_rejects_going_on_after_the_client_left():
+    assert_incorrect(q3.check(streamer(go_on=True)), "stop the job when the client goes away")
+
+
+def test_progress_rejects_a_job_in_a_task_of_its_own():
+    assert_incorrect(q3.check(job_in_a_task_of_its_own), "the server went on to step")
+
+
+def test_progress_rejects_compression():
+    assert_incorrect(q3.check(streamer(compress=True)), "do not enable it on an event stream")
+
+
+def test_progress_rejects_events_without_ids():
+    assert_incorrect(q3.check(streamer(ids=False)), "event 1 of steps=6 should be id: 1")
+
+
+def test_progress_rejects_a_plain_function():
+    def progress(request):
+        return web.Response(text="no")
+
+    assert_incorrect(q3.check(progress), "write it with `async def`")
+
+
+def test_progress_accepts_a_different_correct_answer():
+    async def progress(request):
+        steps = int(request.query["steps"])
+        async with sse_response(request) as events:
+            for done in range(1, steps + 1):
+                await work(request)
+                data = json.dumps({"done": done, "total": steps})
+                await events.send(data, id=str(done), event="progress")
+            await events.send(json.dumps({"total": steps}), event="done")
+        return events
+
+    result = q3.check(progress)
+    assert result.outcome is Outcome.CORRECT, result.message
