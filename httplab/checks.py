@@ -109,6 +109,29 @@ def call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         raise Incorrect(f"{_signature(function, args)} raised {describe(exc)}") from None
 
 
+def call_within(
+    function: Callable[..., Any], *args: Any, seconds: float, late: str, thread: str
+) -> Any:
+    """`call(function, *args)` in a daemon thread named `thread`: what it returns or raises,
+    or Incorrect(late) if it is still running after `seconds` (it is left to finish alone)."""
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["value"] = call(function, *args)
+        except BaseException as exc:  # passed back to the check's thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=run, name=thread, daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise Incorrect(late)
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")
+
+
 async def acall(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Await the learner's async function; its exceptions become outcomes."""
     _require_callable(function)

@@ -41,6 +41,21 @@ class JupyterLab:
         return f"{self.url}lab/tree/{path}?token={self.token}&reset"
 
 
+def wait_until_answering(process: subprocess.Popen, url: str, name: str, log: Path) -> None:
+    """Wait up to 60 s for GET `url` to succeed; RuntimeError with the end of the server's
+    `log` if the `process` exits first or never answers."""
+    deadline = time.monotonic() + 60
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited: {log.read_text()[-3000:]}")
+        with contextlib.suppress(requests.ConnectionError):
+            if requests.get(url, timeout=5).ok:
+                return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{name} did not start: {log.read_text()[-3000:]}")
+        time.sleep(0.2)
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -80,17 +95,7 @@ def running_jupyterlab(
         process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}{base_url}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"JupyterLab exited: {log.read_text()[-2000:]}")
-            with contextlib.suppress(requests.ConnectionError):
-                status = requests.get(f"{url}api/status", params={"token": token}, timeout=5)
-                if status.ok:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"JupyterLab did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.2)
+        wait_until_answering(process, f"{url}api/status?token={token}", "JupyterLab", log)
         yield JupyterLab(url=url, token=token, root=root, log=log)
     finally:
         process.terminate()

@@ -16,6 +16,7 @@ import json
 import time
 
 import httpx
+import pytest
 import requests
 from aiohttp import web
 from aiohttp_sse import sse_response
@@ -128,44 +129,23 @@ def returns_a_list(chunks):
     return list(event_parser(good_lines(chunks)))
 
 
-def test_parse_sse_rejects_splitting_on_every_newline():
-    assert_incorrect(q1.check(split_on_every_newline), "an event ends at a blank line")
-
-
-def test_parse_sse_rejects_parsing_each_read_alone():
-    assert_incorrect(q1.check(one_read_at_a_time), "keep what is left over")
-
-
-def test_parse_sse_rejects_lf_only():
-    assert_incorrect(q1.check(lf_only), "lines may end in \\r\\n, \\n or \\r")
-
-
-def test_parse_sse_rejects_forgetting_the_id():
-    assert_incorrect(q1.check(forgets_ids), "stays in force for later events")
-
-
-def test_parse_sse_rejects_the_last_data_line_winning():
-    assert_incorrect(q1.check(last_data_line_wins), 'join them with "\\n"')
-
-
-def test_parse_sse_rejects_strip():
-    assert_incorrect(q1.check(strips_values), "remove only ONE space")
-
-
-def test_parse_sse_rejects_events_without_data():
-    assert_incorrect(q1.check(yields_empty_events), "a block with no `data:` line yields no")
-
-
-def test_parse_sse_rejects_an_event_type_that_carries_over():
-    assert_incorrect(q1.check(keeps_the_event_type), 'is a "message" again')
-
-
-def test_parse_sse_rejects_reading_the_whole_stream_first():
-    assert_incorrect(q1.check(reads_everything_first), "yield each event as soon as its blank")
-
-
-def test_parse_sse_rejects_a_list():
-    assert_incorrect(q1.check(returns_a_list), "make it a generator")
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        (split_on_every_newline, "an event ends at a blank line"),
+        (one_read_at_a_time, "keep what is left over"),
+        (lf_only, "lines may end in \\r\\n, \\n or \\r"),
+        (forgets_ids, "stays in force for later events"),
+        (last_data_line_wins, 'join them with "\\n"'),
+        (strips_values, "remove only ONE space"),
+        (yields_empty_events, "a block with no `data:` line yields no"),
+        (keeps_the_event_type, 'is a "message" again'),
+        (reads_everything_first, "yield each event as soon as its blank"),
+        (returns_a_list, "make it a generator"),
+    ],
+)
+def test_parse_sse_wrong_answers(wrong, message):
+    assert_incorrect(q1.check(wrong), message)
 
 
 def test_parse_sse_accepts_a_different_correct_answer():
@@ -252,36 +232,21 @@ def never_catches_the_drop(url):
         return [json.loads(sse.data) for sse in source.iter_sse() if sse.event == "tick"]
 
 
-def test_follow_rejects_giving_up_at_the_drop():
-    assert_incorrect(q2.check(gives_up_at_the_drop), "you did not connect again")
-
-
-def test_follow_rejects_an_uncaught_drop():
-    assert_incorrect(q2.check(never_catches_the_drop), "raised RemoteProtocolError when the")
-
-
-def test_follow_rejects_reconnecting_without_last_event_id():
-    assert_incorrect(q2.check(follower(resume=False)), "without the Last-Event-ID header")
-
-
-def test_follow_rejects_the_wrong_last_event_id():
-    assert_incorrect(q2.check(follower(offset=1)), "send the id of the last event you received")
-
-
-def test_follow_rejects_reconnecting_at_once():
-    assert_incorrect(q2.check(follower(wait=False)), "you reconnected at once")
-
-
-def test_follow_rejects_connecting_after_the_end():
-    assert_incorrect(q2.check(follower(attempts=6)), "after the feed had ended")
-
-
-def test_follow_rejects_raw_strings():
-    assert_incorrect(q2.check(follower(decode=False)), "decoded from JSON")
-
-
-def test_follow_rejects_decoding_every_event():
-    assert_incorrect(q2.check(follower(only_ticks=False)), "keep only the `tick` events")
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        (gives_up_at_the_drop, "you did not connect again"),
+        (never_catches_the_drop, "raised RemoteProtocolError when the"),
+        (follower(resume=False), "without the Last-Event-ID header"),
+        (follower(offset=1), "send the id of the last event you received"),
+        (follower(wait=False), "you reconnected at once"),
+        (follower(attempts=6), "after the feed had ended"),
+        (follower(decode=False), "decoded from JSON"),
+        (follower(only_ticks=False), "keep only the `tick` events"),
+    ],
+)
+def test_follow_wrong_answers(wrong, message):
+    assert_incorrect(q2.check(wrong), message)
 
 
 def test_follow_accepts_a_different_correct_answer():
@@ -380,32 +345,20 @@ async def job_in_a_task_of_its_own(request):
     return response
 
 
-def test_progress_rejects_the_whole_body_at_the_end():
-    assert_incorrect(q3.check(whole_body_at_the_end), "send each event as soon as its step")
-
-
-def test_progress_rejects_events_without_blank_lines():
-    assert_incorrect(q3.check(streamer(end="\n")), "not separated by blank lines")
-
-
-def test_progress_rejects_text_plain():
-    assert_incorrect(q3.check(streamer(media="text/plain")), "`text/event-stream`")
-
-
-def test_progress_rejects_going_on_after_the_client_left():
-    assert_incorrect(q3.check(streamer(go_on=True)), "stop the job when the client goes away")
-
-
-def test_progress_rejects_a_job_in_a_task_of_its_own():
-    assert_incorrect(q3.check(job_in_a_task_of_its_own), "the server went on to step")
-
-
-def test_progress_rejects_compression():
-    assert_incorrect(q3.check(streamer(compress=True)), "do not enable it on an event stream")
-
-
-def test_progress_rejects_events_without_ids():
-    assert_incorrect(q3.check(streamer(ids=False)), "event 1 of steps=6 should be id: 1")
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        (whole_body_at_the_end, "send each event as soon as its step"),
+        (streamer(end="\n"), "not separated by blank lines"),
+        (streamer(media="text/plain"), "`text/event-stream`"),
+        (streamer(go_on=True), "stop the job when the client goes away"),
+        (job_in_a_task_of_its_own, "the server went on to step"),
+        (streamer(compress=True), "do not enable it on an event stream"),
+        (streamer(ids=False), "event 1 of steps=6 should be id: 1"),
+    ],
+)
+def test_progress_wrong_answers(wrong, message):
+    assert_incorrect(q3.check(wrong), message)
 
 
 def test_progress_rejects_a_plain_function():

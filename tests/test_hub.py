@@ -11,7 +11,6 @@ configurable-http-proxy, three users logging in through the hub in Chromium.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -19,11 +18,9 @@ import secrets
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-import requests
 from browser import (
     CHROMIUM,
     check_chat_page_in_the_notebook,
@@ -31,7 +28,7 @@ from browser import (
     finish_run_all,
     start_run_all,
 )
-from jupyterlab_server import _free_port, _write_settings
+from jupyterlab_server import _free_port, _write_settings, wait_until_answering
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "docs" / "classroom" / "jupyterhub_config.py"
@@ -109,16 +106,7 @@ def hub(tmp_path_factory):
         )
     url = f"http://127.0.0.1:{port}/"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"JupyterHub exited: {log.read_text()[-3000:]}")
-            with contextlib.suppress(requests.ConnectionError):
-                if requests.get(f"{url}hub/api/", timeout=5).ok:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"JupyterHub did not start: {log.read_text()[-3000:]}")
-            time.sleep(0.3)
+        wait_until_answering(process, f"{url}hub/api/", "JupyterHub", log)
         yield Hub(url, password, state)
     finally:
         process.terminate()  # the hub stops the users' servers and its proxy

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import json
 import socket
-import threading
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,7 +17,7 @@ import h11
 import requests
 
 from .. import lab as _lab
-from ..checks import Exercise, Incorrect, call, short
+from ..checks import Exercise, Incorrect, call, call_within, short
 from ..misbehaving import require_timeout
 
 DEADLINE = 10.0  # seconds a learner's fetch may take before the check gives up on it
@@ -31,34 +30,22 @@ def _call_with_deadline(function, *args: Any) -> Any:
     a message instead of a hung cell. The stuck thread ends when the server drops the idle
     connection.
     """
-    box: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            box["value"] = call(function, *args)
-        except BaseException as exc:
-            box["error"] = exc
-
-    worker = threading.Thread(target=run, name="httplab-check-01", daemon=True)
-    worker.start()
-    worker.join(DEADLINE)
-    if worker.is_alive():
+    name = getattr(function, "__name__", "your function")
+    late = (
+        f"{name} did not return within {DEADLINE:g} s: the server keeps an HTTP/1.1 connection "
+        "open, so reading until the connection closes waits forever unless you send "
+        "`Connection: close` (and give the socket a timeout)"
+    )
+    try:
+        return call_within(function, *args, seconds=DEADLINE, late=late, thread="httplab-check-01")
+    except Incorrect as error:
+        if str(error) == late or "TimeoutError" not in str(error):
+            raise
         raise Incorrect(
-            f"{getattr(function, '__name__', 'your function')} did not return within "
-            f"{DEADLINE:g} s: the server keeps an HTTP/1.1 connection open, so reading until "
-            "the connection closes waits forever unless you send `Connection: close` (and give "
-            "the socket a timeout)"
-        )
-    error = box.get("error")
-    if isinstance(error, Incorrect) and "TimeoutError" in str(error):
-        raise Incorrect(
-            f"{getattr(function, '__name__', 'your function')} raised TimeoutError: the server "
-            "keeps an HTTP/1.1 connection open after its answer, so a read waits until the "
-            "timeout; send `Connection: close` to make it hang up"
+            f"{name} raised TimeoutError: the server keeps an HTTP/1.1 connection open after "
+            "its answer, so a read waits until the timeout; send `Connection: close` to make it "
+            "hang up"
         ) from None
-    if error is not None:
-        raise error
-    return box["value"]
 
 
 def _exchange(base_url: str, request: str) -> bytes:

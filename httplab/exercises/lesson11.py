@@ -43,6 +43,17 @@ def _shown(value: Any, limit: int = 70) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _seconds_problem(got: Any, low: float, high: float, unit: str = "") -> tuple[str, str] | None:
+    """None if `got` is a number of seconds from `low` to `high`; otherwise what was wanted
+    (a range ends with `unit`) and what came, both as words for a message."""
+    if isinstance(got, bool) or not isinstance(got, int | float):
+        return "a number of seconds (a float)", _shown(got)
+    if not low <= got <= high:
+        wanted = f"{high:g}" if low == high else f"between {low:g} and {high:g}"
+        return wanted + unit, f"{got:.0f}"
+    return None
+
+
 def _names(value: Any) -> list[str]:
     """The class names in the MRO of an object's class ('APIError', 'Exception', ...)."""
     return [cls.__name__ for cls in type(value).__mro__]
@@ -161,15 +172,10 @@ def _check_retry_after_seconds(retry_after_seconds: Callable[..., Any]) -> str:
                     f"retry_after_seconds({shown}) returned {_shown(got)}; expected None: {advice}"
                 )
             continue
-        if isinstance(got, bool) or not isinstance(got, int | float):
+        if problem := _seconds_problem(got, low, high):
+            wanted, yours = problem
             raise Incorrect(
-                f"retry_after_seconds({shown}) returned {_shown(got)}; expected a number of "
-                f"seconds (a float): {advice}"
-            )
-        if not low <= got <= high:
-            wanted = f"{high:g}" if low == high else f"between {low:g} and {high:g}"
-            raise Incorrect(
-                f"retry_after_seconds({shown}) returned {got:.0f}; expected {wanted}: {advice}"
+                f"retry_after_seconds({shown}) returned {yours}; expected {wanted}: {advice}"
             )
     return (
         f"right for all {len(cases)} values: seconds, a date ahead, a date past (0), "
@@ -309,16 +315,10 @@ def _check_one_error(
             )
         return
     low, high = retry_after if isinstance(retry_after, tuple) else (retry_after, retry_after)
-    if isinstance(got, bool) or not isinstance(got, int | float):
+    if problem := _seconds_problem(got, low, high, unit=" seconds"):
+        wanted, yours = problem
         raise Incorrect(
-            f"for {what} (Retry-After: {shown}) .retry_after should be a number of seconds "
-            f"(a float); yours is {_shown(got)}"
-        )
-    if not low <= got <= high:
-        wanted = f"{high:g}" if low == high else f"between {low:g} and {high:g}"
-        raise Incorrect(
-            f"for {what} (Retry-After: {shown}) .retry_after should be {wanted} seconds; "
-            f"yours is {got:.0f}"
+            f"for {what} (Retry-After: {shown}) .retry_after should be {wanted}; yours is {yours}"
         )
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from aiohttp import web
 
 from .. import lab as _lab
 from .. import servers
-from ..checks import Exercise, Incorrect, NotAttempted, call
+from ..checks import Exercise, Incorrect, NotAttempted, call, call_within
 
 
 def _shown(value: Any, limit: int = 70) -> str:
@@ -222,30 +221,6 @@ WITHIN = 6.0  # seconds the learner's function may take
 DROPPED = ("RemoteProtocolError", "ReadError", "ChunkedEncodingError", "ClientPayloadError")
 
 
-def _run_within(function: Callable[..., Any], *args: Any, seconds: float, name: str) -> Any:
-    """Call the learner's function in a thread; Incorrect if it is still running after
-    `seconds` (the thread is left to finish on its own)."""
-    box: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            box["value"] = call(function, *args)
-        except BaseException as exc:  # passed back to the check's thread
-            box["error"] = exc
-
-    worker = threading.Thread(target=run, name="httplab-check-13", daemon=True)
-    worker.start()
-    worker.join(seconds)
-    if worker.is_alive():
-        raise Incorrect(
-            f"{name} was still running after {seconds:g} s: stop when the stream ends "
-            "cleanly or the server answers 204 No Content (all events delivered)"
-        )
-    if "error" in box:
-        raise box["error"]
-    return box.get("value")
-
-
 def _streams(client: str) -> list[dict[str, Any]]:
     response = httpx.get(f"{_lab.start().api}/api/stats/{client}/streams", timeout=5)
     response.raise_for_status()
@@ -306,7 +281,14 @@ def _check_follow(follow: Callable[..., Any]) -> str:
         f"&retry={RETRY_MS}&key={client}&client={client}"
     )
     try:
-        answer = _run_within(follow, url, seconds=WITHIN, name="follow(url)")
+        answer = call_within(
+            follow,
+            url,
+            seconds=WITHIN,
+            late=f"follow(url) was still running after {WITHIN:g} s: stop when the stream ends "
+            "cleanly or the server answers 204 No Content (all events delivered)",
+            thread="httplab-check-13",
+        )
     except Incorrect as wrong:
         if any(name in str(wrong) for name in DROPPED):
             raise Incorrect(
