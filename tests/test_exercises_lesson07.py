@@ -178,7 +178,7 @@ def with_requests(urls, limit, request_timeout):
         (not_async, "must be a coroutine function: write it with `async def`"),
         (with_requests, "must be a coroutine function: write it with `async def`"),
         (catches_only_client_errors, "raised TimeoutError: one URL never answers"),
-        (ignores_the_timeout, "was still running after 4 s: one URL accepts the connection"),
+        (ignores_the_timeout, "was still running after 6 s: one URL accepts the connection"),
         (never_closed, "left an aiohttp.ClientSession open"),
     ],
 )
@@ -270,7 +270,7 @@ async def exceptions_instead_of_none(urls, seconds):
 
 
 async def too_short(urls, seconds):
-    return await timeout_per_request_concurrently(urls, seconds / 10)
+    return await timeout_per_request_concurrently(urls, seconds / 100)
 
 
 async def timeout_per_request_concurrently(urls, seconds):
@@ -315,7 +315,7 @@ def test_fetch_within_correct_alternatives(answer):
 @pytest.mark.parametrize(
     ("wrong", "message"),
     [
-        (no_deadline, "was still running after 1 s: start all the requests together"),
+        (no_deadline, "was still running after 2.5 s: start all the requests together"),
         (wait_for_everything, "raised TimeoutError: catch the timeout, and keep the answers"),
         (timeout_per_request_one_after_another, "stop waiting at the deadline"),
         (exceptions_instead_of_none, "its result should be None, not a TimeoutError"),

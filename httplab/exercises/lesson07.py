@@ -109,8 +109,8 @@ ROUNDS = (
     (3, [0.14, 0.12, 0.13, CRASH, 0.05, 0.09, 0.06, REFUSED, 0.08, 0.07, SILENT]),
     (5, [0.13, 0.11, 0.14, 0.12, 0.1, 0.04, REFUSED, 0.06, CRASH, 0.05, 0.07]),
 )
-TIMEOUT = 0.5  # the `request_timeout` the check passes: seconds for each request
-ROUND_GUARD = 4.0  # a round must end by then (the silent URL times out after TIMEOUT)
+TIMEOUT = 1.0  # the `request_timeout` the check passes: seconds for each request
+ROUND_GUARD = 6.0  # a round must end by then (the silent URL times out after TIMEOUT)
 
 KEEP = (
     ": a failing URL must not cost the others their results; catch each request's error "
@@ -270,10 +270,11 @@ q1 = Exercise(
 
 # --- 07.2 fetch_within(urls, seconds) -----------------------------------------------------
 
-DEADLINE = 0.3
-TOO_SLOW = 1.2  # seconds the slow URLs take, far past the deadline
-GUARD = 1.0  # give up waiting for the answer (less than TOO_SLOW)
-LATE = DEADLINE + 0.6  # an answer later than this did not stop at the deadline
+# Margins that hold on a busy 2-core machine: the answers due in time arrive 0.65 s early.
+DEADLINE = 0.8
+TOO_SLOW = 3.0  # seconds the slow URLs take, far past the deadline
+GUARD = 2.5  # give up waiting for the answer (less than TOO_SLOW)
+LATE = DEADLINE + 1.2  # an answer later than this did not stop at the deadline
 BATCH = [TOO_SLOW, 0.05, TOO_SLOW, 0.1, TOO_SLOW, 0.15]
 
 
@@ -298,12 +299,6 @@ async def _check_fetch_within(fetch_within: Callable[..., Any]) -> str:
             ) from None
         raise
     elapsed = time.perf_counter() - started
-    seen = await _stats(api, client)
-    if seen["requests"] != len(urls):
-        raise Incorrect(
-            f"the server got {seen['requests']} requests for {len(urls)} URLs: "
-            "request each URL exactly once"
-        )
     if elapsed > LATE:
         raise Incorrect(
             f"{name} took longer than {LATE:g} s: send all the requests at once and return "
@@ -324,6 +319,12 @@ async def _check_fetch_within(fetch_within: Callable[..., Any]) -> str:
                 f"urls[{index}] answers after {seconds} s, within the deadline, so its result "
                 f"should be {{'slept': {seconds}}}; you returned {_shown(item)}"
             )
+    seen = await _stats(api, client)
+    if seen["requests"] != len(urls):
+        raise Incorrect(
+            f"the server got {seen['requests']} requests for {len(urls)} URLs: "
+            "request each URL exactly once"
+        )
     return (
         f"returned at the deadline with the {sum(s < DEADLINE for s in BATCH)} answers that "
         "arrived in time, and None for the 3 that were too slow"
