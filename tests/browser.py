@@ -7,9 +7,15 @@ import shutil
 from pathlib import Path
 
 import nbformat
+import pytest
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ROOT = Path(__file__).resolve().parents[1]
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="Chromium is not installed: `sudo apt-get install chromium` (Debian/Ubuntu) to run "
+    "the browser tests",
+)
 LAUNCH_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",

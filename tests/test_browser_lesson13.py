@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 import requests
-from browser import CHROMIUM
+from browser import needs_chromium
 from jupyterlab_server import running_jupyterlab
 
 import httplab
 from httplab import ssepage
 
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed")
+pytestmark = needs_chromium
 
 
 @pytest.fixture

@@ -4,34 +4,29 @@ another port (another origin), and the API's log shows what the browser really s
 from __future__ import annotations
 
 import pytest
-from test_browser import CHROMIUM, LAUNCH_ARGS
+from browser import needs_chromium
 
 import httplab
 from httplab import corsdemo
 
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed")
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
-def outcome():
-    from playwright.sync_api import sync_playwright
-
+def outcome(browser):
     page_server = httplab.serve_aiohttp(corsdemo.create_page(), name="test-cors-page")
     api_app = corsdemo.create_api(page_origin=page_server.url)
     api = httplab.serve_aiohttp(api_app, name="test-cors-api")
+    context = browser.new_context()
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-            try:
-                page = browser.new_page()
-                url = corsdemo.page_url(page_server.url, api.url, httplab.start().httpbin)
-                page.goto(url, timeout=15_000)
-                page.wait_for_function("() => window.corsResults !== undefined", timeout=15_000)
-                results = page.evaluate("() => window.corsResults")
-            finally:
-                browser.close()
+        page = context.new_page()
+        url = corsdemo.page_url(page_server.url, api.url, httplab.start().httpbin)
+        page.goto(url, timeout=15_000)
+        page.wait_for_function("() => window.corsResults !== undefined", timeout=15_000)
+        results = page.evaluate("() => window.corsResults")
         yield results, corsdemo.log(api_app), page_server.url
     finally:
+        context.close()
         api.stop()
         page_server.stop()
 
