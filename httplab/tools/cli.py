@@ -10,6 +10,8 @@ httplab bench [--twice] [--suite] [NOTEBOOK...]
                                print each notebook's run time (and the test suite's)
 httplab grade [--out DIR] [--timeout S] [--jobs N] PATH...
                                run a class's exercise notebooks; write grades.csv and a summary
+httplab capacity [--learners 1,10,20,40,60] [--window S] [--exercise NOTEBOOK] [--timeout S]
+                               measure how many simulated learners this host holds
 """
 
 from __future__ import annotations
@@ -114,6 +116,22 @@ def cmd_grade(root: Path, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_capacity(root: Path, args: argparse.Namespace) -> int:
+    from . import capacity
+
+    counts = [int(count) for count in args.learners.split(",")]
+    # spread arrivals as a class starts (the default: a minute), then all at once: the worst case
+    windows = [args.window, 0.0] if args.window else [0.0]
+    exercise = Path(args.exercise).resolve() if args.exercise else root / capacity.EXERCISE
+    _, largest = capacity.run(counts, windows, root / capacity.LESSON, exercise, args.timeout)
+    for window, count in largest.items():
+        print(
+            f"largest N with all succeeding and p95 ≤ {capacity.SLOWDOWN:g}× lone, "
+            f"learners arriving over {window:g} s: {count}"
+        )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="httplab", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -133,6 +151,15 @@ def main(argv: list[str] | None = None) -> int:
     grading.add_argument("--out", default="grades", help="report folder (never overwritten)")
     grading.add_argument("--timeout", type=float, default=60, help="seconds a cell may take")
     grading.add_argument("--jobs", type=int, default=4, help="notebooks run at once")
+    cap = commands.add_parser("capacity", help="measure how many learners this host holds")
+    cap.add_argument("--learners", default="1,10,20,40,60", help="class sizes, comma-separated")
+    cap.add_argument(
+        "--window", type=float, default=60, help="seconds over which learners start (0 also runs)"
+    )
+    cap.add_argument(
+        "--exercise", help="exercise notebook (default solutions/07-async-clients.ipynb)"
+    )
+    cap.add_argument("--timeout", type=float, default=300, help="seconds a learner may take")
     args = parser.parse_args(argv)
     # the kernels these tools start run solutions and stubs: not the maintainer's progress
     os.environ.setdefault("HTTPLAB_PROGRESS", "off")
@@ -143,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         "check": cmd_check,
         "bench": cmd_bench,
         "grade": cmd_grade,
+        "capacity": cmd_capacity,
     }[args.command]
     return handler(find_root(), args)
 
