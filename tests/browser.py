@@ -47,14 +47,14 @@ def run_all(page, jupyterlab, notebook: str, timeout_s: float = 60) -> dict:
 
 def run_all_at(page, url: str, timeout_s: float = 60) -> dict:
     """Open the notebook at `url` in JupyterLab, clear its outputs, Run All, wait for idle."""
-    start_run_all(page, url)
+    page.goto(url, timeout=30_000)
+    start_run_all(page)
     return finish_run_all(page, timeout_s)
 
 
-def start_run_all(page, url: str) -> None:
-    """Open the notebook at `url`, clear its outputs and start Run All without waiting for it
-    (so that several pages can run at once)."""
-    page.goto(url, timeout=30_000)
+def start_run_all(page) -> None:
+    """In the notebook open in `page`, clear the outputs and start Run All without waiting
+    for it (so that several pages can run at once)."""
     page.wait_for_function(
         "() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel"
         "?.status === 'idle'",

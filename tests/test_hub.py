@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 import pytest
 from browser import (
@@ -55,28 +56,32 @@ class Hub:
     def home(self, user: str) -> Path:
         return self.state / "home" / user
 
-    def login(self, browser, user: str):
-        """A browser page logged in as `user`, their server started, JupyterLab open."""
-        page = self.start_login(browser, user)
-        self.finish_login(page, user)
+    def login(self, browser, user: str, then: str):
+        """A browser page logged in as `user` that has gone on to `then` (a path)."""
+        page = self.start_login(browser, user, then)
+        self.finish_login(page, then)
         return page
 
-    def start_login(self, browser, user: str):
-        """Submit the hub's login form as `user` in a new browser context; do not wait."""
+    def start_login(self, browser, user: str, then: str):
+        """Submit the hub's login form as `user` in a new browser context, to go on to `then`
+        (under /user/, through /hub/spawn, which starts the user's server); do not wait."""
         config = self.home(user) / ".jupyter"
         _write_settings(config)  # no news pop-up, no autosave, every cell in the DOM
         (config / "jupyter_server_config.json").write_text(EXPOSE_APP)  # window.jupyterapp
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         page = context.new_page()
-        page.goto(f"{self.url}hub/login", timeout=30_000)
+        if then.startswith("/user/"):
+            then = f"/hub/spawn?next={quote(then, safe='')}"
+        page.goto(f"{self.url}hub/login?next={quote(then, safe='')}", timeout=30_000)
         page.fill("#username_input", user)
         page.fill("#password_input", self.password)
         page.click("#login_submit", no_wait_after=True)
         return page
 
-    def finish_login(self, page, user: str) -> None:
-        """Wait until the user's server has started and JupyterLab is open."""
-        page.wait_for_url(re.compile(rf"/user/{user}/lab"), timeout=60_000)
+    def finish_login(self, page, then: str) -> None:
+        """Wait until the browser has arrived at `then`."""
+        path = then.split("?")[0]
+        page.wait_for_url(lambda url: urlsplit(url).path == path, timeout=60_000)
 
     def xsrf_headers(self, page) -> dict[str, str]:
         cookies = page.context.cookies(f"{self.url}hub/")
@@ -145,13 +150,15 @@ def say(page, text: str) -> None:
 
 
 def test_learners_run_lesson_09_and_join_the_teachers_shared_chat(hub, browser):
-    # everybody logs in at once, as in a classroom; eve is not in the class
-    pages = {user: hub.start_login(browser, user) for user in USERS}
+    # everybody logs in at once, as in a classroom; carol and eve need no server of their own
+    lesson = {user: f"/user/{user}/lab/tree/{LESSON}" for user in ("alice", "bob", "teacher")}
+    then = {**lesson, "carol": "/hub/home", "eve": "/hub/home"}
+    pages = {user: hub.start_login(browser, user, then[user]) for user in then}
     for user, page in pages.items():
-        hub.finish_login(page, user)
-    for user in ("alice", "bob", "teacher"):
-        start_run_all(pages[user], f"{hub.url}user/{user}/lab/tree/{LESSON}?reset")
-    for user in ("alice", "bob", "teacher"):
+        hub.finish_login(page, then[user])
+    for user in lesson:
+        start_run_all(pages[user])
+    for user in lesson:
         page = pages[user]
         state = finish_run_all(page, timeout_s=90)
         assert all(c["count"] is not None and not c["bad"] for c in state["cells"]), state
@@ -191,12 +198,8 @@ def test_the_readme_nbgitpuller_link_pulls_the_course(hub, browser, tmp_path):
     subprocess.run([*git[:3], "init", "-q", "-b", "main"], check=True)
     subprocess.run([*git, "add", "."], check=True)
     subprocess.run([*git, "commit", "-q", "-m", "course"], check=True)
-    page = hub.login(browser, "alice")
     lesson = "course-repo/notebooks/00-start-here.ipynb"
-    link = (
-        f"{hub.url}hub/user-redirect/git-pull?repo=file://{repo}&branch=main"
-        f"&urlpath=lab/tree/{lesson}"
-    )
-    page.goto(link, timeout=30_000)
+    link = f"/hub/user-redirect/git-pull?repo=file://{repo}&branch=main&urlpath=lab/tree/{lesson}"
+    page = hub.start_login(browser, "alice", link)
     page.wait_for_url(re.compile(rf"/user/alice/lab/tree/{re.escape(lesson)}"), timeout=60_000)
     assert (hub.home("alice") / lesson).is_file()
