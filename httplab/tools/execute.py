@@ -47,6 +47,24 @@ def run(path: Path, passes: int = 1) -> tuple[nbformat.NotebookNode, list[float]
     return notebook, seconds
 
 
+def run_in_one_kernel(paths: list[Path]) -> dict[Path, nbformat.NotebookNode]:
+    """Run each notebook top to bottom, one after another in ONE kernel, its names cleared
+    (`%reset -f`) before each: what a learner sees on a first Run All, without a kernel start
+    per notebook. Returns each notebook with its outputs (a cell that raises leaves an error
+    output; the run goes on)."""
+    notebooks = {path: read(path) for path in paths}
+    combined = nbformat.v4.new_notebook()
+    for notebook in notebooks.values():
+        combined.cells.append(nbformat.v4.new_code_cell("%reset -f"))
+        combined.cells += notebook.cells  # the same cell objects: outputs land in each notebook
+    client = _client(combined, paths[0])
+    client.allow_errors = True
+    with client.setup_kernel(stderr=subprocess.DEVNULL):
+        for index, cell in enumerate(combined.cells):
+            client.execute_cell(cell, index)
+    return notebooks
+
+
 def refresh(path: Path) -> float:
     """Re-execute a notebook and store its outputs in place; return the seconds it took."""
     notebook, seconds = run(path)
