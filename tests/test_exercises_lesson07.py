@@ -174,7 +174,7 @@ def with_requests(urls, limit, request_timeout):
         (always_three, "with limit=5 the server never saw more than 3 of your requests"),
         (catches_only_http_errors, "raised ClientConnectorError: a failing URL must not cost"),
         (none_for_failures, "so result 3 should be the exception that request raised"),
-        (responses_not_json, "result 0 should be the decoded JSON body {'slept': 0.14}"),
+        (responses_not_json, "result 0 should be the decoded JSON body {'slept': 0.3}"),
         (not_async, "must be a coroutine function: write it with `async def`"),
         (with_requests, "must be a coroutine function: write it with `async def`"),
         (catches_only_client_errors, "raised TimeoutError: one URL never answers"),

@@ -105,9 +105,10 @@ async def _answer(
 # failing URLs among them; the first `limit` URLs are the slowest, so that a correct answer
 # reaches exactly `limit` requests in flight. The silent URL comes last, when the slow ones are
 # done, so that waiting for it does not lower the peak.
+# The first `limit` URLs are slow enough to overlap even on a busy machine.
 ROUNDS = (
-    (3, [0.14, 0.12, 0.13, CRASH, 0.05, 0.09, 0.06, REFUSED, 0.08, 0.07, SILENT]),
-    (5, [0.13, 0.11, 0.14, 0.12, 0.1, 0.04, REFUSED, 0.06, CRASH, 0.05, 0.07]),
+    (3, [0.3, 0.26, 0.28, CRASH, 0.05, 0.09, 0.06, REFUSED, 0.08, 0.07, SILENT]),
+    (5, [0.3, 0.27, 0.29, 0.26, 0.28, 0.04, REFUSED, 0.06, CRASH, 0.05, 0.07]),
 )
 TIMEOUT = 1.0  # the `request_timeout` the check passes: seconds for each request
 ROUND_GUARD = 6.0  # a round must end by then (the silent URL times out after TIMEOUT)
@@ -230,7 +231,7 @@ async def _check_fetch_all(fetch_all: Callable[..., Any]) -> str:
                 "keep at most `limit` in flight, e.g. with an `asyncio.Semaphore(limit)` around "
                 "each request, or `aiohttp.TCPConnector(limit=limit)`"
             )
-        if peak < limit:
+        if peak < limit - 1:  # one short of the limit: a busy machine may start them late
             raise Incorrect(
                 f"with limit={limit} the server never saw more than {peak} of your requests at "
                 f"once: start them together (`asyncio.gather`) and let up to {limit} run at the "
