@@ -53,14 +53,15 @@ def socket_timeouts(
     whose local address is `local`, or which are connected to 127.0.0.1:`peer_port`."""
     found = []
     for thing in gc.get_objects():
-        if isinstance(thing, socket.socket) and thing.fileno() != -1:
-            try:
-                if local is not None and thing.getsockname()[:2] == local[:2]:
-                    found.append(thing.gettimeout())
-                elif peer_port is not None and thing.getpeername()[:2] == ("127.0.0.1", peer_port):
-                    found.append(thing.gettimeout())
-            except OSError:
+        try:
+            if not isinstance(thing, socket.socket) or thing.fileno() == -1:
                 continue
+            if local is not None and thing.getsockname()[:2] == local[:2]:
+                found.append(thing.gettimeout())
+            elif peer_port is not None and thing.getpeername()[:2] == ("127.0.0.1", peer_port):
+                found.append(thing.gettimeout())
+        except (OSError, ReferenceError):  # closed meanwhile, or a dead weak proxy
+            continue
     return found
 
 

@@ -40,12 +40,12 @@ CELLS_JS = """() => {
 }"""
 
 
-def run_all(page, jupyterlab, notebook: str, timeout_s: float = 60) -> dict:
+def run_all(page, jupyterlab, notebook: str, timeout_s: float = 120) -> dict:
     """Open a lesson, clear its stored outputs, Run All, wait for every cell and an idle kernel."""
     return run_all_at(page, jupyterlab.lab_url(f"notebooks/{notebook}"), timeout_s)
 
 
-def run_all_at(page, url: str, timeout_s: float = 60) -> dict:
+def run_all_at(page, url: str, timeout_s: float = 120) -> dict:
     """Open the notebook at `url` in JupyterLab, clear its outputs, Run All, wait for idle."""
     page.goto(url, timeout=30_000)
     start_run_all(page)
@@ -68,7 +68,7 @@ def start_run_all(page) -> None:
     )
 
 
-def finish_run_all(page, timeout_s: float = 60) -> dict:
+def finish_run_all(page, timeout_s: float = 120) -> dict:
     """Wait until every cell has run and the kernel is idle; the cells' state."""
     page.wait_for_function(
         f"() => {{ const s = ({CELLS_JS})();"

@@ -15,6 +15,6 @@ pytestmark = needs_chromium
 
 def test_async_lesson_runs_in_the_browser(page, jupyterlab):
     # top-level await, a kernel whose loop is already running, plots and a progress bar
-    state = run_all(page, jupyterlab, "07-async-clients.ipynb", timeout_s=90)
+    state = run_all(page, jupyterlab, "07-async-clients.ipynb", timeout_s=180)
     assert_clean(state, "07-async-clients.ipynb")
     assert page.locator('.jp-OutputArea-output img[src^="data:image/png"]').count() >= 2

@@ -160,7 +160,7 @@ def test_learners_run_lesson_09_and_join_the_teachers_shared_chat(hub, browser):
         start_run_all(pages[user])
     for user in lesson:
         page = pages[user]
-        state = finish_run_all(page, timeout_s=90)
+        state = finish_run_all(page, timeout_s=180)
         assert all(c["count"] is not None and not c["bad"] for c in state["cells"]), state
         check_chat_page_in_the_notebook(page, f"/user/{user}/proxy/")
     teacher = pages["teacher"]
