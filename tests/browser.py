@@ -1,5 +1,10 @@
 """What the browser tests share: Debian's Chromium driven by Playwright, Run All in a real
-JupyterLab, and lesson 09's chat page checked from inside the notebook."""
+JupyterLab, and lesson 09's chat page checked from inside the notebook.
+
+A lesson's test opens it, runs all its cells, waits for the kernel to go idle and fails on any
+error or stderr output that the lesson did not announce (cells tagged `raises-exception`).
+Without Chromium the tests are skipped with a message saying how to get it; in CI (CI=true) a
+skip fails the run (see conftest.py)."""
 
 from __future__ import annotations
 

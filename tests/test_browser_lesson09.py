@@ -1,11 +1,6 @@
-"""Lesson 09 in a real JupyterLab, in a real browser (Playwright driving Debian's Chromium).
-
-Each browser test opens a lesson, runs all its cells, waits for the kernel to go idle and
-fails on any error or stderr output that the lesson did not announce (cells tagged
-`raises-exception`). Without Chromium these tests are skipped with a message saying how to
-get it; in CI (CI=true) a skip fails the run (see conftest.py). The chat page through
-jupyter-server-proxy on a real JupyterHub is tested in test_hub.py.
-"""
+"""Lesson 09 and its chat page in a real JupyterLab, in Chromium: Run All, then no error and no stderr
+that the lesson did not announce (tests/browser.py says how). The chat page through
+jupyter-server-proxy on a real JupyterHub is tested in test_hub.py."""
 
 from __future__ import annotations
 
