@@ -1,5 +1,5 @@
-"""Lesson 07 (top-level await, plots) in a real JupyterLab, in Chromium: Run All, then no error and no stderr
-that the lesson did not announce (tests/browser.py says how)."""
+"""Lesson 07 (top-level await, plots) in a real JupyterLab, in Chromium: Run All, then no
+error and no stderr that the lesson did not announce (tests/browser.py says how)."""
 
 from __future__ import annotations
 

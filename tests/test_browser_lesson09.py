@@ -1,6 +1,6 @@
-"""Lesson 09 and its chat page in a real JupyterLab, in Chromium: Run All, then no error and no stderr
-that the lesson did not announce (tests/browser.py says how). The chat page through
-jupyter-server-proxy on a real JupyterHub is tested in test_hub.py."""
+"""Lesson 09 and its chat page in a real JupyterLab, in Chromium: Run All, then no
+error and no stderr that the lesson did not announce (tests/browser.py says how).
+The chat page through jupyter-server-proxy on a real JupyterHub is tested in test_hub.py."""
 
 from __future__ import annotations
 
