@@ -13,7 +13,6 @@ lock for each write, so two kernels checking at the same moment both keep their 
 from __future__ import annotations
 
 import html
-import importlib
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -114,18 +113,6 @@ class Progress(list[Row]):
         return str(self)
 
 
-def course_exercises() -> list:
-    """Every exercise of the course, in order (importing each lesson's checks)."""
-    from . import exercises
-    from .checks import Exercise
-
-    folder = Path(exercises.__file__).parent
-    for path in sorted(folder.glob("lesson[0-9][0-9].py")):
-        importlib.import_module(f"httplab.exercises.{path.stem}")
-    unique = {exercise.key: exercise for exercise in Exercise.registry}
-    return [unique[key] for key in sorted(unique)]
-
-
 def progress() -> Progress:
     """Your progress through every exercise of the course."""
     attempts: dict[str, list[tuple[str, str]]] = {}
@@ -135,7 +122,9 @@ def progress() -> Progress:
             for exercise, outcome, at in db.execute(query):
                 attempts.setdefault(exercise, []).append((outcome, at))
     rows = Progress()
-    for exercise in course_exercises():
+    from .exercises import all_exercises
+
+    for exercise in all_exercises():
         tried = [(o, at) for o, at in attempts.get(exercise.key, []) if o != "not attempted"]
         if any(outcome == "correct" for outcome, _ in tried):
             status = "correct"

@@ -4,10 +4,10 @@ both loaded from the notebooks exactly as the learner sees them (solutions/, exe
 from __future__ import annotations
 
 import pytest
-from exercise_testing import all_exercises
 from nbcode import load
 
 from httplab.checks import Outcome
+from httplab.exercises import all_exercises
 
 EXERCISES = all_exercises()
 

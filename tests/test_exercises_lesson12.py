@@ -11,7 +11,7 @@ import time
 import pytest
 import requests
 from aiohttp import web
-from exercise_testing import assert_incorrect, check
+from exercise_testing import assert_incorrect
 
 from httplab.checks import Outcome
 from httplab.exercises.lesson12 import q1, q2, q3
@@ -37,7 +37,7 @@ def answer_with(**changes):
 
 
 def test_another_right_policy_passes():
-    result = check(q1, answer_with())
+    result = q1.check(answer_with())
     assert result.outcome is Outcome.CORRECT, result.message
 
 
@@ -73,7 +73,7 @@ def test_another_right_policy_passes():
 )
 def test_cache_control_wrong_answers(wrong, message):
     policy = {**RIGHT, **wrong}
-    assert_incorrect(check(q1, policy.get), message)
+    assert_incorrect(q1.check(policy.get), message)
 
 
 def test_directives_in_any_case_and_order_pass():
@@ -84,12 +84,12 @@ def test_directives_in_any_case_and_order_pass():
             "/api/prices": "public, no-cache",
         }
     )
-    result = check(q1, answer)
+    result = q1.check(answer)
     assert result.outcome is Outcome.CORRECT, result.message
 
 
 def test_cache_control_must_be_a_string():
-    assert_incorrect(check(q1, lambda resource: {"max-age": 60}), "return the header value")
+    assert_incorrect(q1.check(lambda resource: {"max-age": 60}), "return the header value")
 
 
 # --- 12.2 update_note --------------------------------------------------------------------------
@@ -260,12 +260,12 @@ def session_and_for_else(url, change, max_attempts=3):
 
 
 def test_a_session_and_for_else_passes():
-    result = check(q2, session_and_for_else)
+    result = q2.check(session_and_for_else)
     assert result.outcome is Outcome.CORRECT, result.message
 
 
 def test_patch_in_a_while_loop_passes():
-    result = check(q2, update_with_patch)
+    result = q2.check(update_with_patch)
     assert result.outcome is Outcome.CORRECT, result.message
 
 
@@ -290,7 +290,7 @@ def test_patch_in_a_while_loop_passes():
     ],
 )
 def test_update_note_wrong_answers(wrong, message):
-    assert_incorrect(check(q2, wrong), message)
+    assert_incorrect(q2.check(wrong), message)
 
 
 # --- 12.3 etag_middleware ----------------------------------------------------------------------
@@ -343,7 +343,7 @@ def middleware(
 
 
 def test_md5_tags_and_another_matcher_pass():
-    result = check(q3, middleware())
+    result = q3.check(middleware())
     assert result.outcome is Outcome.CORRECT, result.message
 
 
@@ -362,7 +362,7 @@ def test_md5_tags_and_another_matcher_pass():
     ],
 )
 def test_etag_middleware_wrong_answers(wrong, message):
-    assert_incorrect(check(q3, wrong), message)
+    assert_incorrect(q3.check(wrong), message)
 
 
 def test_aiohttps_own_etag_api_passes():
@@ -387,12 +387,12 @@ def test_aiohttps_own_etag_api_passes():
             return not_modified
         return response
 
-    result = check(q3, etag_middleware)
+    result = q3.check(etag_middleware)
     assert result.outcome is Outcome.CORRECT, result.message
 
 
 def test_get_only_forgets_head():
-    assert_incorrect(check(q3, middleware(methods=("GET",))), "treat HEAD like GET")
+    assert_incorrect(q3.check(middleware(methods=("GET",))), "treat HEAD like GET")
 
 
 def test_no_store_compared_as_the_whole_header():
@@ -400,7 +400,7 @@ def test_no_store_compared_as_the_whole_header():
         return value == "no-store"
 
     assert_incorrect(
-        check(q3, middleware(is_no_store=exact)), "look for `no-store` among the directives"
+        q3.check(middleware(is_no_store=exact)), "look for `no-store` among the directives"
     )
 
 
@@ -412,8 +412,8 @@ def test_the_middleware_needs_its_decorator_and_async_def():
     def not_async(request, handler):
         return handler(request)
 
-    assert_incorrect(check(q3, undecorated), "decorate your middleware with `@web.middleware`")
-    assert_incorrect(check(q3, not_async), "write the middleware with `async def`")
+    assert_incorrect(q3.check(undecorated), "decorate your middleware with `@web.middleware`")
+    assert_incorrect(q3.check(not_async), "write the middleware with `async def`")
 
 
 def test_a_middleware_that_crashes_is_reported():
@@ -423,4 +423,4 @@ def test_a_middleware_that_crashes_is_reported():
         response.headers["ETag"] = hashlib.sha256(response.text).hexdigest()
         return response
 
-    assert_incorrect(check(q3, etag_middleware), "etag_middleware raised TypeError")
+    assert_incorrect(q3.check(etag_middleware), "etag_middleware raised TypeError")

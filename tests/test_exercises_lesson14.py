@@ -16,7 +16,7 @@ import httpx
 import pytest
 import requests
 import truststore
-from exercise_testing import assert_incorrect, check
+from exercise_testing import assert_incorrect
 
 from httplab.checks import Outcome
 from httplab.exercises.lesson14 import q1, q2, q3
@@ -147,7 +147,7 @@ def default_store_and_cafile(url, cafile):
     ],
 )
 def test_diagnose_rejects(wrong, message):
-    assert_incorrect(check(q1, wrong), message)
+    assert_incorrect(q1.check(wrong), message)
 
 
 def diagnose_with_httpx_words(url, cafile):
@@ -186,7 +186,7 @@ def diagnose_on_a_socket(url, cafile):
 
 @pytest.mark.parametrize("answer", [diagnose_with_httpx_words, diagnose_on_a_socket])
 def test_diagnose_correct_alternative(answer):
-    result = check(q1, answer)
+    result = q1.check(answer)
     assert result.outcome is Outcome.CORRECT, result.message
 
 
@@ -276,7 +276,7 @@ def ca_as_client_certificate(cafile, certfile, keyfile):
 def test_mtls_context_rejects(wrong, message):
     with warnings.catch_warnings():  # TLSv1 is deprecated: a notebook shows it and goes on
         warnings.simplefilter("ignore", DeprecationWarning)
-        assert_incorrect(check(q2, wrong), message)
+        assert_incorrect(q2.check(wrong), message)
 
 
 def explicit_context(cafile, certfile, keyfile):
@@ -289,7 +289,7 @@ def explicit_context(cafile, certfile, keyfile):
 
 
 def test_mtls_context_correct_alternative():
-    result = check(q2, explicit_context)
+    result = q2.check(explicit_context)
     assert result.outcome is Outcome.CORRECT, result.message
 
 
@@ -379,7 +379,7 @@ class StripsSessionHeaders(requests.Session):
     ],
 )
 def test_safe_session_rejects(wrong, message):
-    assert_incorrect(check(q3, wrong), message)
+    assert_incorrect(q3.check(wrong), message)
 
 
 class NetlocSession(requests.Session):
@@ -415,5 +415,5 @@ class ParsedOrigins(requests.Session):
 
 @pytest.mark.parametrize("answer", [NetlocSession, ParsedOrigins])
 def test_safe_session_correct_alternative(answer):
-    result = check(q3, answer)
+    result = q3.check(answer)
     assert result.outcome is Outcome.CORRECT, result.message
