@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 import uuid
 from dataclasses import dataclass
@@ -54,10 +53,7 @@ def new_client_id(prefix: str = "client") -> str:
 
 
 def _httpbin_app():
-    quiet = logging.getLogger("httpbin.core")  # httpbin warns on import when flasgger is absent
-    quiet.setLevel(logging.CRITICAL + 1)
-    if not quiet.handlers:
-        quiet.addHandler(logging.NullHandler())
+    servers.quiet_logger("httpbin.core")  # httpbin warns on import when flasgger is absent
     from httpbin import app
 
     return app

@@ -132,7 +132,5 @@ def serve_proxy(*, name: str = "proxy") -> Proxy:
 
         return sock.getsockname()[1], close
 
-    server = servers._register(
-        name, lambda: servers._serve_on_loop(name, start, servers.LOOPBACK, "http")
-    )
+    server = servers.serve_asyncio(start, name=name)
     return Proxy(server=server, seen=seen)

@@ -178,6 +178,19 @@ def _serve_on_loop(
     return Server(name=name, url=_url(scheme, host, port), host=host, port=port, _stop=stop)
 
 
+def serve_asyncio(
+    start: Callable[[], Awaitable[tuple[int, Closer]]],
+    *,
+    name: str,
+    scheme: str = "http",
+    host: str = LOOPBACK,
+) -> Server:
+    """Run `start()` on an event loop thread of its own, as a named server: for what the other
+    `serve_*` do not cover (a proxy, several TLS sites on one runner). `start` returns the
+    port it listens on and an async function that closes it."""
+    return _register(name, lambda: _serve_on_loop(name, start, host, scheme))
+
+
 def serve_aiohttp(
     app: Any,
     *,
@@ -199,7 +212,7 @@ def serve_aiohttp(
             application,
             access_log=None,
             handle_signals=False,
-            logger=_quiet_logger("httplab.aiohttp"),  # unparsable requests: no traceback
+            logger=quiet_logger("httplab.aiohttp"),  # unparsable requests: no traceback
         )
         await runner.setup()
         sock = bind_socket(host, port)
@@ -226,7 +239,7 @@ def serve_websockets(
     from websockets.asyncio.server import serve
 
     netenv.bypass_proxy_for_loopback()
-    serve_options.setdefault("logger", _quiet_logger("httplab.websockets"))
+    serve_options.setdefault("logger", quiet_logger("httplab.websockets"))
 
     async def start() -> tuple[int, Closer]:
         sock = bind_socket(host, port)
@@ -263,7 +276,7 @@ def serve_asgi(
     async def start() -> tuple[int, Closer]:
         config = Config()
         config.accesslog = None
-        config.errorlog = _quiet_logger("httplab.hypercorn")
+        config.errorlog = quiet_logger("httplab.hypercorn")
         config.graceful_timeout = 0.5
         config.alpn_protocols = ["h2", "http/1.1"] if http2 else ["http/1.1"]
         if https:
@@ -325,7 +338,7 @@ def serve_wsgi(app: Any, *, name: str = "wsgi", host: str = LOOPBACK, port: int 
     from werkzeug.serving import make_server
 
     netenv.bypass_proxy_for_loopback()
-    _quiet_logger("werkzeug")
+    quiet_logger("werkzeug")
 
     def make() -> Server:
         try:
@@ -349,7 +362,7 @@ def serve_wsgi(app: Any, *, name: str = "wsgi", host: str = LOOPBACK, port: int 
     return _register(name, make)
 
 
-def _quiet_logger(name: str) -> logging.Logger:
+def quiet_logger(name: str) -> logging.Logger:
     """A logger that writes nothing into notebook cells."""
     logger = logging.getLogger(name)
     logger.setLevel(logging.CRITICAL + 1)

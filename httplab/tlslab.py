@@ -215,7 +215,7 @@ def _serve() -> servers.Server:
             _app(cases_by_port),
             access_log=None,
             handle_signals=False,
-            logger=servers._quiet_logger("httplab.tlslab"),
+            logger=servers.quiet_logger("httplab.tlslab"),
         )
         await runner.setup()
         try:
@@ -226,7 +226,7 @@ def _serve() -> servers.Server:
             raise
         return sockets["valid"].getsockname()[1], runner.cleanup
 
-    server = servers._serve_on_loop(NAME, start, servers.LOOPBACK, "https")
+    server = servers.serve_asyncio(start, name=NAME, scheme="https")
     _urls.clear()
     _urls.update({case: f"https://127.0.0.1:{port}" for port, case in cases_by_port.items()})
     return server
@@ -237,7 +237,7 @@ def start() -> TLSLab:
     with _lock:
         server = servers.get(NAME)
         if server is None:
-            servers._register(NAME, _serve)
+            _serve()
         return TLSLab(urls=dict(_urls))
 
 
