@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -30,12 +29,11 @@ from aioquic.quic.configuration import QuicConfiguration
 from aioquic.quic.connection import QuicConnection
 from aioquic.quic.events import ConnectionTerminated, HandshakeCompleted, QuicEvent
 
+from .servers import quiet_logger
+
 # aioquic logs each protocol error (e.g. a certificate it cannot verify) as a warning, and
 # the client raises the same error anyway: keep that log out of notebook cells.
-_quic_log = logging.getLogger("quic")
-_quic_log.propagate = False
-if not _quic_log.handlers:
-    _quic_log.addHandler(logging.NullHandler())
+quiet_logger("quic")
 
 
 @dataclass

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import logging
 import math
 import os
 import shutil
@@ -41,9 +40,7 @@ EXERCISE = "solutions/07-async-clients.ipynb"
 SLOWDOWN = 3.0  # a round passes when every p95 is at most this many times the lone learner's
 SAMPLE_EVERY = 0.5  # seconds between two memory samples
 MIB, GIB = 2**20, 2**30
-QUIET = logging.getLogger("httplab.capacity")  # a failed learner is a row, not a log line
-QUIET.addHandler(logging.NullHandler())
-QUIET.propagate = False
+QUIET = quiet_logger("httplab.capacity")  # a failed learner is a row, not a log line
 
 
 @dataclass

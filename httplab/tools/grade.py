@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import logging
 import os
 import re
 import subprocess
@@ -33,13 +32,12 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 from ..checks import MIME
 from ..exercises import all_exercises
+from ..servers import quiet_logger
 from .course import EXERCISES, read
 
 LESSON_IMPORT = re.compile(r"from httplab\.exercises\.lesson(\d\d) import")
 NOTEBOOK_NAME = re.compile(r"^\d\d-[\w-]+$")
-QUIET = logging.getLogger("httplab.grade")  # a stopped cell is a row, not a log line
-QUIET.addHandler(logging.NullHandler())
-QUIET.propagate = False
+QUIET = quiet_logger("httplab.grade")  # a stopped cell is a row, not a log line
 FIELDS = ["learner", "notebook", "lesson", "exercise", "outcome", "message"]
 
 
