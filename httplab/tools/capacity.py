@@ -30,6 +30,7 @@ import psutil
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
+from ..servers import quiet_logger
 from .course import read
 from .grade import records
 
