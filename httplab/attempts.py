@@ -61,15 +61,19 @@ def _database() -> Iterator[sqlite3.Connection]:
 
 
 def record(result: Result) -> None:
-    """Keep one check's outcome (called by every `qN.check(...)`)."""
+    """Keep one check's outcome (called by every `qN.check(...)`); an unwritable file
+    loses the record, never the check."""
     if not enabled():
         return
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    with _database() as db:
-        db.execute(
-            "INSERT INTO attempts VALUES (?, ?, ?, ?)",
-            (result.exercise, result.outcome.value, result.message, now),
-        )
+    try:
+        with _database() as db:
+            db.execute(
+                "INSERT INTO attempts VALUES (?, ?, ?, ?)",
+                (result.exercise, result.outcome.value, result.message, now),
+            )
+    except (OSError, sqlite3.Error):  # progress is a convenience: never fail a check on it
+        pass
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from .chatpage import page_url
+from .courseapi.streaming import sse_event
 
 __all__ = ["create_app", "page_url"]
 
@@ -78,8 +79,7 @@ async def page(request: web.Request) -> web.Response:
 
 def _event(message: tuple[int, str]) -> bytes:
     number, text = message
-    data = "\n".join(f"data: {line}" for line in text.split("\n"))
-    return f"id: {number}\nevent: note\n{data}\n\n".encode()
+    return sse_event(text, id=str(number), event="note")
 
 
 async def events(request: web.Request) -> web.StreamResponse:

@@ -28,14 +28,19 @@ SERVER_NAMES = ("127.0.0.1", "localhost", "::1")
 
 
 @functools.cache
-def _folder() -> Path:
+def lab_ca() -> trustme.CA:
+    """The lab's CA itself (trustme), to issue more certificates (lesson 14's cases)."""
     import trustme
 
+    return trustme.CA(organization_name="httplab course CA")
+
+
+@functools.cache
+def _folder() -> Path:
     folder = Path(tempfile.mkdtemp(prefix="httplab-tls-"))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    ca = trustme.CA(organization_name="httplab course CA")
+    ca = lab_ca()
     ca.cert_pem.write_to_path(folder / "ca.pem")
-    ca.private_key_pem.write_to_path(folder / "ca.key")
     cert = ca.issue_cert(*SERVER_NAMES)
     cert.private_key_pem.write_to_path(folder / "server.key")
     cert.private_key_and_cert_chain_pem.write_to_path(folder / "server.pem")
@@ -45,15 +50,6 @@ def _folder() -> Path:
 def ca_file() -> str:
     """Path of the CA certificate (PEM): `verify=` for requests, `cafile=` for ssl."""
     return str(_folder() / "ca.pem")
-
-
-@functools.cache
-def lab_ca() -> trustme.CA:
-    """The lab's CA itself (trustme), to issue more certificates (lesson 14's cases)."""
-    import trustme
-
-    folder = _folder()
-    return trustme.CA.from_pem((folder / "ca.pem").read_bytes(), (folder / "ca.key").read_bytes())
 
 
 def server_cert_files() -> tuple[str, str]:

@@ -9,7 +9,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+
+from httplab.misbehaving import closed_port
 
 ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = {
@@ -56,13 +57,7 @@ def wait_until_answering(process: subprocess.Popen, url: str, name: str, log: Pa
         time.sleep(0.2)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _write_settings(config_dir: Path) -> None:
+def write_settings(config_dir: Path) -> None:
     for plugin, values in SETTINGS.items():
         package, name = plugin.rsplit("/", 1)
         folder = config_dir / "lab" / "user-settings" / package
@@ -81,8 +76,8 @@ def running_jupyterlab(
     env = dict(os.environ, HOME=str(home), IPYTHONDIR=str(home / "ipython"), **(extra_env or {}))
     for var, sub in [("CONFIG", "config"), ("DATA", "data"), ("RUNTIME", "runtime")]:
         env[f"JUPYTER_{var}_DIR"] = str(home / sub)
-    _write_settings(home / "config")
-    token, port = secrets.token_hex(16), _free_port()
+    write_settings(home / "config")
+    token, port = secrets.token_hex(16), closed_port()
     log = tmp / "jupyterlab.log"
     command = [
         sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root",

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import math
-import socket
 import time
 from dataclasses import dataclass
 
 import aiohttp
 from aiohttp import web
 
+from ..misbehaving import closed_port
 from .errors import ApiError
 from .inputs import query_float, query_int
 from .lru import LRUDict
@@ -133,17 +133,10 @@ async def crash(request: web.Request) -> web.Response:
     raise RuntimeError("deliberate crash for the error-handling lesson")
 
 
-def _closed_port() -> int:
-    """A loopback port where nothing listens: bind a socket, note its port, close it."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @routes.get("/api/gateway")
 async def gateway(request: web.Request) -> web.Response:
     """Call an upstream that is down and answer 502 with the reason."""
-    url = f"http://127.0.0.1:{_closed_port()}/"
+    url = f"http://127.0.0.1:{closed_port()}/"
     reason = "it answered although it should be down"
     timeout = aiohttp.ClientTimeout(total=1)
     try:
