@@ -145,6 +145,19 @@ async def test_feed_drops_then_resumes_after_last_event_id(client):
     ]
 
 
+async def test_feed_can_drop_right_after_its_last_event(client):
+    query = "/api/sse/feed?count=2&interval=0&drop_after=2&key=end"
+    with pytest.raises(aiohttp.ClientPayloadError):
+        async with client.get(query, headers=ME) as response:
+            await response.read()
+    resumed = await client.get(query, headers={**ME, "Last-Event-ID": "2"})
+    assert resumed.status == 204
+    assert [(s["sent"], s["ended"]) for s in await streams(client)] == [
+        (2, "dropped"),
+        (0, "complete"),
+    ]
+
+
 async def test_feed_reports_a_gap_older_than_its_replay_buffer(client):
     await (await client.get("/api/sse/feed?count=6&interval=0&replay=2", headers=ME)).read()
     response = await client.get(

@@ -2,17 +2,21 @@
 and accept correct answers written differently from the solutions.
 
 13.1: splitting on every newline, one read at a time, LF only, forgetting ids, the last data
-line winning, strip(), empty events, reading everything first. 13.2: no reconnection,
-reconnecting without Last-Event-ID or with the wrong one, at once, forever, raw strings.
+line winning, strip(), empty events (also a `retry:`-only block), reading everything first,
+retry through int(), a CRLF split across reads. 13.2: no reconnection, reconnecting without
+Last-Event-ID or with the wrong one, at once, forever, a fixed number of times, raw strings,
+no 204 check.
 13.3: the whole body at the end, no blank lines, text/plain, going on after the client left,
-compression, no ids.
+compression, no ids, sleeping instead of working, no `done` event.
 """
 
 from __future__ import annotations
 
 import asyncio
 import codecs
+import contextlib
 import json
+import re
 import time
 
 import httpx
@@ -40,7 +44,9 @@ def lines_of(chunks, split=lambda text: text.split("\n")):
     return split(text)
 
 
-def event_parser(lines, *, keep_id=True, join=True, strip=False, empty=False, reset=True):
+def event_parser(
+    lines, *, keep_id=True, join=True, strip=False, empty=False, reset=True, int_retry=False
+):
     """A learner's dispatcher over lines, with one of the classic mistakes switched on."""
     event, data, last_id, retry = "", [], None, None
     for line in lines:
@@ -62,6 +68,9 @@ def event_parser(lines, *, keep_id=True, join=True, strip=False, empty=False, re
             data = [*data, value] if join else [value]
         elif name == "id":
             last_id = value
+        elif name == "retry" and int_retry:
+            with contextlib.suppress(ValueError):
+                retry = int(value)
         elif name == "retry" and value.isdigit():
             retry = int(value)
 
@@ -125,6 +134,48 @@ def reads_everything_first(chunks):
     yield from event_parser(text.split("\n"))
 
 
+def yields_a_retry_only_block(chunks):
+    """Yields every block that set any field, not only those with data."""
+    event, data, last_id, retry, touched = "", [], None, None, False
+    for line in good_lines(chunks):
+        if not line:
+            if data or touched:
+                yield {"event": event or "message", "data": "\n".join(data), "id": last_id,
+                       "retry": retry}  # fmt: skip
+            event, data, touched = "", [], False
+        elif not line.startswith(":"):
+            name, value = fields(line)
+            touched = True
+            if name == "event":
+                event = value
+            elif name == "data":
+                data.append(value)
+            elif name == "id":
+                last_id = value
+            elif name == "retry" and value.isdigit():
+                retry = int(value)
+
+
+def retry_through_int(chunks):
+    yield from event_parser(good_lines(chunks), int_retry=True)
+
+
+def cr_ends_the_line_at_once(chunks):
+    """Each line end as soon as it is seen, so a CRLF split across reads counts twice."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    pending = ""
+
+    def lines():
+        nonlocal pending
+        for chunk in chunks:
+            pending += decoder.decode(chunk)
+            while match := re.search("\r\n|\r|\n", pending):
+                yield pending[: match.start()]
+                pending = pending[match.end() :]
+
+    yield from event_parser(lines())
+
+
 def returns_a_list(chunks):
     return list(event_parser(good_lines(chunks)))
 
@@ -142,6 +193,9 @@ def returns_a_list(chunks):
         (keeps_the_event_type, 'is a "message" again'),
         (reads_everything_first, "yield each event as soon as its blank"),
         (returns_a_list, "make it a generator"),
+        (yields_a_retry_only_block, "a block of only `retry:`"),
+        (retry_through_int, "`int()` also accepts `-1`"),
+        (cr_ends_the_line_at_once, "may be the first half of `\\r\\n`"),
     ],
 )
 def test_parse_sse_wrong_answers(wrong, message):
@@ -227,6 +281,23 @@ def gives_up_at_the_drop(url):
     return received
 
 
+def no_204_check(url):
+    """Resumes after every drop, but reads the 204 that ends the feed as an event stream."""
+    received, last_id = [], None
+    with httpx.Client(timeout=5) as client:
+        while True:
+            headers = {"Last-Event-ID": last_id} if last_id else {}
+            try:
+                with connect_sse(client, "GET", url, headers=headers) as source:
+                    for sse in source.iter_sse():
+                        if sse.event == "tick":
+                            received.append(json.loads(sse.data))
+                            last_id = sse.id
+                return received
+            except httpx.RemoteProtocolError:
+                time.sleep(0.15)
+
+
 def never_catches_the_drop(url):
     with httpx.Client(timeout=5) as client, connect_sse(client, "GET", url) as source:
         return [json.loads(sse.data) for sse in source.iter_sse() if sse.event == "tick"]
@@ -241,6 +312,8 @@ def never_catches_the_drop(url):
         (follower(offset=1), "send the id of the last event you received"),
         (follower(wait=False), "you reconnected at once"),
         (follower(attempts=6), "after the feed had ended"),
+        (follower(attempts=3), "dropped the stream after event 9 and you did not connect"),
+        (no_204_check, "`event_source.response.status_code == 204`"),
         (follower(decode=False), "decoded from JSON"),
         (follower(only_ticks=False), "keep only the `tick` events"),
     ],
@@ -314,6 +387,29 @@ def streamer(*, end="\n\n", media="text/event-stream", go_on=False, compress=Fal
     return progress
 
 
+async def sleeps_instead_of_working(request):
+    steps = int(request.query["steps"])
+    response = web.StreamResponse()
+    response.content_type = "text/event-stream"
+    await response.prepare(request)
+    for done in range(1, steps + 1):
+        await asyncio.sleep(0.04)
+        await response.write(event_bytes(steps, done))
+    await response.write(done_bytes(steps))
+    return response
+
+
+async def forgets_the_done_event(request):
+    steps = int(request.query["steps"])
+    response = web.StreamResponse()
+    response.content_type = "text/event-stream"
+    await response.prepare(request)
+    for done in range(1, steps + 1):
+        await work(request)
+        await response.write(event_bytes(steps, done))
+    return response
+
+
 async def whole_body_at_the_end(request):
     steps = int(request.query["steps"])
     body = b""
@@ -355,6 +451,8 @@ async def job_in_a_task_of_its_own(request):
         (job_in_a_task_of_its_own, "the server went on to step"),
         (streamer(compress=True), "do not enable it on an event stream"),
         (streamer(ids=False), "event 1 of steps=6 should be id: 1"),
+        (sleeps_instead_of_working, "each step is `await work(request)`"),
+        (forgets_the_done_event, "event 7 of steps=6 should be event: done"),
     ],
 )
 def test_progress_wrong_answers(wrong, message):

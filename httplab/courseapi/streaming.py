@@ -256,7 +256,7 @@ async def feed(request: web.Request) -> web.StreamResponse:
             await _send(request, response, event)
             state.published = max(state.published, number)
             stream.sent += 1
-            if drop_here and stream.sent >= drop_here and number < count:
+            if drop_here and stream.sent >= drop_here:  # even after the last event
                 stream.end("dropped")
                 assert request.transport is not None
                 request.transport.abort()  # mid-stream, without the last chunk

@@ -3,7 +3,8 @@ the progress of a long job as server-sent events.
 
 13.1 feeds the learner's generator byte streams cut into network reads and watches when each
 event comes out. 13.2 hands the learner's function a URL of the lab's /api/sse/feed that
-drops the connection twice, then reads the server's record of every connection
+drops the connection three times (the last right after event 9, so that the next
+connection gets 204 No Content), then reads the server's record of every connection
 (`/api/stats/{client}/streams`): the Last-Event-ID it carried and when it opened. 13.3 serves
 the learner's aiohttp handler in a background thread, reads its stream as it arrives, then
 hangs up mid-job and counts the steps the server still did.
@@ -124,6 +125,21 @@ CASES: list[tuple[str, list[bytes], list[dict[str, Any]], str]] = [
         "a block without `data:` yields no event, and its `event:` does not carry over: "
         'the next event is a "message" again',
     ),
+    (
+        "a CRLF split across reads",
+        [b"data: a\r", b"\ndata: b\r\n\r\n"],
+        [_event("a\nb")],
+        "a `\\r` at the end of a read may be the first half of `\\r\\n`: keep it until the "
+        "next read comes, or the `\\n` after it becomes an empty line that ends the event early",
+    ),
+    (
+        "retry values that are not all digits",
+        [b"retry: 1500\ndata: a\n\nretry: -1\nretry: +5\nretry:  7\nretry: 1_000\ndata: b\n\n"],
+        [_event("a", retry=1500), _event("b", retry=1500)],
+        "`retry:` counts only when its value is all ASCII digits "
+        "(`value.isascii() and value.isdigit()`); `int()` also accepts `-1`, `+5`, ` 7` and "
+        "`1_000`: ignore those",
+    ),
 ]
 
 
@@ -173,6 +189,11 @@ def _check_parse_sse(parse_sse: Callable[..., Any]) -> str:
             continue
         if name == "multi-line data" and len(got) == 2:
             fix = BLANK_LINE
+        elif any(isinstance(event, dict) and event.get("data") == "" for event in got):
+            fix = (
+                "a block with no `data:` line yields no event: a block of only `retry:`, "
+                "`id:`, `event:` or comments sets what it sets, and yields nothing"
+            )
         stream = b"".join(chunks)
         raise Incorrect(
             f"for the stream {stream!r} you yielded {_shown(got, 160)}, expected "
@@ -253,7 +274,13 @@ def _follow_mistake(answer: Any, streams: list[dict[str, Any]]) -> str | None:
                 f"you reconnected at once: wait the reconnection time the server sent in its "
                 f"`retry:` field ({RETRY_MS} ms, sse.retry) before connecting again"
             )
-    if len(streams) > 4 or (len(streams) == 4 and streams[-1]["last_event_id"] is None):
+    if streams[-1]["ended"] == "dropped":
+        return (
+            f"the server dropped the stream after event {FEED_COUNT} and you did not connect "
+            "again: the feed is over only when a stream ends without an error or the server "
+            "answers 204 No Content; after any drop, reconnect with Last-Event-ID"
+        )
+    if len(streams) > 4:
         return (
             "you connected again after the feed had ended: stop when the stream ends "
             "cleanly (or the server answers 204 No Content)"
@@ -277,7 +304,7 @@ def _check_follow(follow: Callable[..., Any]) -> str:
     api = _lab.start().api
     client = _lab.new_client_id("follow")
     url = (
-        f"{api}/api/sse/feed?count={FEED_COUNT}&interval=0&drop_after={DROP_AFTER}&drops=2"
+        f"{api}/api/sse/feed?count={FEED_COUNT}&interval=0&drop_after={DROP_AFTER}&drops=3"
         f"&retry={RETRY_MS}&key={client}&client={client}"
     )
     try:
@@ -296,6 +323,12 @@ def _check_follow(follow: Callable[..., Any]) -> str:
                 "server dropped the stream: catch it (httpx.TransportError) and reconnect "
                 "with Last-Event-ID"
             ) from None
+        if "SSEError" in str(wrong):
+            raise Incorrect(
+                "follow(url) raised SSEError: after the last event the server answers "
+                "204 No Content, which is not an event stream; check "
+                "`event_source.response.status_code == 204` before iter_sse() and stop there"
+            ) from None
         if "JSONDecodeError" in str(wrong):
             raise Incorrect(
                 "json.loads failed on an event's data: keep only the `tick` events "
@@ -307,7 +340,7 @@ def _check_follow(follow: Callable[..., Any]) -> str:
     if mistake:
         raise Incorrect(mistake)
     return (
-        f"all {FEED_COUNT} events exactly once across two drops; each reconnection carried "
+        f"all {FEED_COUNT} events exactly once across three drops; each reconnection carried "
         f"Last-Event-ID and waited the {RETRY_MS} ms the server asked for"
     )
 
@@ -464,7 +497,7 @@ def _read_whole_job(served: _Served, steps: int) -> None:
         )
     text = _lf(text)
     got, wanted = _blocks(text), _expected_events(steps)
-    if len(got) < len(wanted) and text.count("\n") >= 2 * len(wanted):
+    if len(got) < len(wanted) and text.count("\n\n") < steps:
         raise Incorrect(
             "your events are not separated by blank lines: end every event with an empty "
             "line (`\\n\\n` after its last field)"
@@ -475,10 +508,15 @@ def _read_whole_job(served: _Served, steps: int) -> None:
             raise Incorrect(
                 f"event {index + 1} of steps={steps} should be "
                 + " / ".join(f"{k}: {v}" for k, v in want.items())
-                + f"; you sent {_shown(have)}"
+                + (f"; you sent {_shown(have)}" if have else "; your stream ended before it")
             )
     if len(got) > len(wanted):
         raise Incorrect(f"after `event: done` you sent more: {_shown(got[len(wanted)])}")
+    if served.job.steps != steps:
+        raise Incorrect(
+            f"the job of {steps} steps called work() {served.job.steps} times: each step is "
+            "`await work(request)` (given), once per step, before its event"
+        )
     first = next(seconds for seconds, complete in arrivals if complete >= 1)
     if first > arrivals[-1][0] - 2 * STEP_SECONDS:
         raise Incorrect(
