@@ -38,7 +38,8 @@ CELLS_JS = """() => {
     const outputs = cell.outputs.toJSON();
     const bad = outputs.filter(o => o.output_type === 'error' ||
                                     (o.output_type === 'stream' && o.name === 'stderr'));
-    found.push({index: i, count: cell.executionCount,
+    const said = bad.map(o => o.output_type === 'error' ? `${o.ename}: ${o.evalue}` : o.text);
+    found.push({index: i, count: cell.executionCount, said: said.join(' | ').slice(0, 300),
                 tags: cell.getMetadata('tags') || [], bad: bad.length, outputs: outputs.length});
   }
   return {cells: found, kernel: panel.sessionContext.session?.kernel?.status ?? 'none'};
@@ -74,10 +75,12 @@ def start_run_all(page) -> None:
 
 
 def finish_run_all(page, timeout_s: float = 120) -> dict:
-    """Wait until every cell has run and the kernel is idle; the cells' state."""
+    """Wait until the kernel is idle with every cell run, or with Run All stopped by a cell
+    that raised unannounced (then assert_clean names it); the cells' state."""
     page.wait_for_function(
         f"() => {{ const s = ({CELLS_JS})();"
-        " return s.kernel === 'idle' && s.cells.every(c => c.count !== null); }",
+        " const stopped = s.cells.some(c => c.bad && !c.tags.includes('raises-exception'));"
+        " return s.kernel === 'idle' && (stopped || s.cells.every(c => c.count !== null)); }",
         timeout=timeout_s * 1000,
         polling=200,
     )
@@ -91,7 +94,7 @@ def expected_errors(notebook: str) -> set[int]:
 
 def assert_clean(state: dict, notebook: str) -> None:
     allowed = expected_errors(notebook)
-    bad = [c["index"] for c in state["cells"] if c["bad"] and c["index"] not in allowed]
+    bad = {c["index"]: c["said"] for c in state["cells"] if c["bad"] and c["index"] not in allowed}
     assert not bad, f"{notebook}: error or stderr output in cells {bad}"
     assert all(c["count"] is not None for c in state["cells"]), f"{notebook}: cells not run"
 
